@@ -1,0 +1,266 @@
+// The shared state of one task: identity, state machine, timestamps, waiters,
+// and (in typed subclasses) the callable and its result. Handles, queues and
+// the scheduler share it through an intrusive reference count.
+//
+// Not part of the public API; the contracts here are for the executor itself.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "dftracer/executor/detail/spin_lock.hpp"
+#include "dftracer/executor/types.hpp"
+
+namespace dftracer::detail {
+
+class scheduler;
+class record;
+
+/// A party blocked on a record. notify() is called exactly once, with the
+/// record's waiter lock held, when the record reaches a terminal state (unless
+/// the waiter removed itself first). It must be short and must not touch the
+/// record's waiter list.
+struct waiter {
+    waiter* prev = nullptr;
+    waiter* next = nullptr;
+    bool linked = false;
+    virtual void notify() noexcept = 0;
+
+protected:
+    ~waiter() = default;
+};
+
+/// Internal "finishing" state: the winner of begin_finish() is publishing the
+/// outcome. Reported as running.
+inline constexpr std::uint8_t finishing_state = 5;
+
+/// Called by record subclasses; defined in the scheduler.
+void publish_finish(record& rec, task_state terminal) noexcept;
+std::string describe_exception(const std::exception_ptr& error);
+
+class record {
+public:
+    record() = default;
+    record(const record&) = delete;
+    record& operator=(const record&) = delete;
+    virtual ~record() = default;
+
+    void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+
+    /// Runs the task body, or resumes its coroutine at its suspension point.
+    /// Never throws: the outcome is recorded in the record.
+    virtual void run() noexcept = 0;
+    /// True for records whose body is a coroutine (resumable more than once).
+    virtual bool is_coroutine() const noexcept { return false; }
+
+    task_state state() const noexcept {
+        auto raw = state_.load(std::memory_order_acquire);
+        return raw == finishing_state ? task_state::running : static_cast<task_state>(raw);
+    }
+    bool done() const noexcept { return is_terminal(state()); }
+
+    /// queued -> running. Exactly one caller wins.
+    bool try_claim() noexcept {
+        std::uint8_t expected = static_cast<std::uint8_t>(task_state::queued);
+        return state_.compare_exchange_strong(expected,
+                                              static_cast<std::uint8_t>(task_state::running),
+                                              std::memory_order_acq_rel);
+    }
+    /// queued|running -> finishing. The winner must store the outcome and call
+    /// publish_finish(); losers must drop their outcome.
+    bool begin_finish(bool allow_queued = false) noexcept {
+        return begin_finish_from(allow_queued, true);
+    }
+    /// queued -> finishing (cancellation before start).
+    bool begin_cancel() noexcept { return begin_finish_from(true, false); }
+    /// finishing -> terminal (scheduler use, inside publish_finish).
+    void set_terminal(task_state terminal) noexcept {
+        state_.store(static_cast<std::uint8_t>(terminal), std::memory_order_release);
+    }
+    bool was_started() const noexcept { return was_started_; }
+
+    /// Stores a failure (winner of begin_finish only) and publishes it.
+    void finish_with(std::exception_ptr error, task_state terminal = task_state::failed) noexcept {
+        error_ = std::move(error);
+        error_message_ = describe_exception(error_);
+        publish_finish(*this, terminal);
+    }
+
+    /// Links w unless the record is already terminal (then returns false).
+    bool add_waiter(waiter& w) noexcept {
+        std::lock_guard<spin_lock> guard(waiters_lock_);
+        if (waiters_closed_) return false;
+        w.prev = nullptr;
+        w.next = waiters_;
+        if (waiters_) waiters_->prev = &w;
+        waiters_ = &w;
+        w.linked = true;
+        return true;
+    }
+    /// Unlinks w if it is still linked. After this returns, notify() is not
+    /// running and will not run for w.
+    void remove_waiter(waiter& w) noexcept {
+        std::lock_guard<spin_lock> guard(waiters_lock_);
+        if (!w.linked) return;
+        if (w.prev) w.prev->next = w.next; else waiters_ = w.next;
+        if (w.next) w.next->prev = w.prev;
+        w.linked = false;
+    }
+    /// Closes the list and notifies every waiter (scheduler use).
+    void notify_waiters() noexcept {
+        std::lock_guard<spin_lock> guard(waiters_lock_);
+        waiters_closed_ = true;
+        for (waiter* w = waiters_; w != nullptr;) {
+            waiter* next = w->next;
+            w->linked = false;
+            w->notify();
+            w = next;
+        }
+        waiters_ = nullptr;
+    }
+
+    /// Cooperative cancellation of a running task.
+    bool stop_requested() const noexcept { return stop_.load(std::memory_order_relaxed); }
+    void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+
+    const std::exception_ptr& error() const noexcept { return error_; }
+    const std::string& error_message() const noexcept { return error_message_; }
+
+    // Identity and bookkeeping, written by the scheduler. Fields without an
+    // atomic type are written before the record is published to a queue, or
+    // under the scheduler's registry locks.
+    std::uint64_t id = 0;
+    std::string name;
+    pool_kind pool = pool_kind::compute;
+    std::int64_t timeout_ns = 0;
+    scheduler* owner = nullptr;
+    std::atomic<int> worker{-1};
+    std::atomic<std::int64_t> queued_ns{0};
+    std::atomic<std::int64_t> started_ns{0};
+    std::atomic<std::int64_t> finished_ns{0};
+    // Live-task registry links (guarded by the registry shard's lock).
+    record* live_prev = nullptr;
+    record* live_next = nullptr;
+    int live_shard = -1;
+    /// Where a coroutine record continues when next run (scheduler use).
+    std::coroutine_handle<> resume_point{};
+
+private:
+    bool begin_finish_from(bool from_queued, bool from_running) noexcept {
+        auto current = state_.load(std::memory_order_acquire);
+        for (;;) {
+            bool ok = (from_running && current == static_cast<std::uint8_t>(task_state::running)) ||
+                      (from_queued && current == static_cast<std::uint8_t>(task_state::queued));
+            if (!ok) return false;
+            if (state_.compare_exchange_weak(current, finishing_state,
+                                             std::memory_order_acq_rel)) {
+                was_started_ = current == static_cast<std::uint8_t>(task_state::running);
+                return true;
+            }
+        }
+    }
+
+    std::atomic<std::uint8_t> state_{static_cast<std::uint8_t>(task_state::queued)};
+
+    std::atomic<std::uint32_t> refs_{1};
+    std::atomic<bool> stop_{false};
+    bool was_started_ = false;
+    spin_lock waiters_lock_;
+    bool waiters_closed_ = false;
+    waiter* waiters_ = nullptr;
+    std::exception_ptr error_;
+    std::string error_message_;
+};
+
+/// Owning pointer to a record (intrusive count).
+class record_ref {
+public:
+    record_ref() = default;
+    /// Adopts one reference.
+    explicit record_ref(record* rec) noexcept : rec_(rec) {}
+    record_ref(const record_ref& other) noexcept : rec_(other.rec_) { if (rec_) rec_->add_ref(); }
+    record_ref(record_ref&& other) noexcept : rec_(std::exchange(other.rec_, nullptr)) {}
+    record_ref& operator=(record_ref other) noexcept { std::swap(rec_, other.rec_); return *this; }
+    ~record_ref() { if (rec_) rec_->release(); }
+
+    record* get() const noexcept { return rec_; }
+    record* operator->() const noexcept { return rec_; }
+    explicit operator bool() const noexcept { return rec_ != nullptr; }
+    record* detach() noexcept { return std::exchange(rec_, nullptr); }
+
+private:
+    record* rec_ = nullptr;
+};
+
+/// A record with a typed result.
+template <class T>
+class value_record : public record {
+public:
+    /// Stores v and publishes completion if this caller wins the finish race.
+    template <class U>
+    void finish_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+        if (!begin_finish()) return;
+        value_.emplace(std::forward<U>(v));
+        publish_finish(*this, task_state::completed);
+    }
+    void finish_error(std::exception_ptr error) noexcept {
+        if (begin_finish()) finish_with(std::move(error));
+    }
+    /// Valid only once state() == completed.
+    const T& value() const { return *value_; }
+    T& value() { return *value_; }
+
+private:
+    std::optional<T> value_;
+};
+
+template <>
+class value_record<void> : public record {
+public:
+    void finish_value() noexcept {
+        if (begin_finish()) publish_finish(*this, task_state::completed);
+    }
+    void finish_error(std::exception_ptr error) noexcept {
+        if (begin_finish()) finish_with(std::move(error));
+    }
+};
+
+/// A record whose body is a callable run once.
+template <class T, class F>
+class callable_record final : public value_record<T> {
+public:
+    explicit callable_record(F&& fn) : fn_(std::move(fn)) {}
+    explicit callable_record(const F& fn) : fn_(fn) {}
+
+    void run() noexcept override {
+        try {
+            if constexpr (std::is_void_v<T>) {
+                (*fn_)();
+                fn_.reset();  // captures die before waiters see the result
+                this->finish_value();
+            } else {
+                T result = (*fn_)();
+                fn_.reset();
+                this->finish_value(std::move(result));
+            }
+        } catch (...) {
+            auto error = std::current_exception();
+            fn_.reset();
+            this->finish_error(std::move(error));
+        }
+    }
+
+private:
+    std::optional<F> fn_;
+};
+
+}  // namespace dftracer::detail

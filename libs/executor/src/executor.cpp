@@ -1,0 +1,154 @@
+// The public executor facade and the free functions that headers declare.
+#include "dftracer/executor/executor.hpp"
+
+#include "scheduler.hpp"
+#include "thread_context.hpp"
+
+namespace dftracer {
+
+const char* to_string(task_state state) noexcept {
+    switch (state) {
+        case task_state::queued: return "queued";
+        case task_state::running: return "running";
+        case task_state::completed: return "completed";
+        case task_state::failed: return "failed";
+        case task_state::cancelled: return "cancelled";
+    }
+    return "unknown";
+}
+
+const char* to_string(pool_kind pool) noexcept {
+    return pool == pool_kind::io ? "io" : "compute";
+}
+
+executor::executor(executor_config config)
+    : impl_(std::make_unique<detail::scheduler>(*this, config)) {}
+
+executor::~executor() = default;
+
+void executor::wait_all() { impl_->wait_all(nullptr); }
+
+bool executor::wait_all_for(std::chrono::nanoseconds timeout) {
+    auto deadline = clock::now() + std::chrono::ceil<clock::duration>(timeout);
+    return impl_->wait_all(&deadline);
+}
+
+void executor::shutdown(bool drain) { impl_->shutdown(drain); }
+bool executor::is_shut_down() const noexcept { return impl_->is_shut_down(); }
+int executor::threads() const noexcept { return impl_->threads(); }
+int executor::io_threads() const noexcept { return impl_->io_threads(); }
+task_counts executor::counts() const noexcept { return impl_->counts(); }
+
+executor_snapshot executor::snapshot(const snapshot_options& options) const {
+    return impl_->snapshot(options);
+}
+
+std::vector<worker_sample> executor::sample_workers() const { return impl_->sample_workers(); }
+
+std::optional<task_info> executor::find_task(std::uint64_t id) const { return impl_->find_task(id); }
+
+bool executor::request_stop(std::uint64_t id) {
+    return impl_->with_record(id, [](detail::record& rec) { rec.request_stop(); });
+}
+
+bool executor::fail_task(std::uint64_t id, std::exception_ptr error) {
+    bool failed = false;
+    impl_->with_record(id, [&](detail::record& rec) {
+        rec.request_stop();
+        if (rec.begin_finish(true)) {
+            rec.finish_with(std::move(error));
+            failed = true;
+        }
+    });
+    return failed;
+}
+
+executor* executor::current() noexcept {
+    auto* sched = detail::thread_context::get().sched;
+    return sched != nullptr ? &sched->owner() : nullptr;
+}
+
+namespace this_task {
+std::uint64_t id() noexcept {
+    auto* rec = detail::thread_context::get().current;
+    return rec != nullptr ? rec->id : 0;
+}
+bool stop_requested() noexcept {
+    auto* rec = detail::thread_context::get().current;
+    return rec != nullptr && rec->stop_requested();
+}
+int worker_id() noexcept {
+    auto* w = detail::thread_context::get().self;
+    return w != nullptr ? w->id : -1;
+}
+}  // namespace this_task
+
+namespace detail {
+
+void publish_finish(record& rec, task_state terminal) noexcept {
+    rec.owner->publish_finish(rec, terminal);
+}
+
+std::string describe_exception(const std::exception_ptr& error) {
+    if (!error) return {};
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
+void submit_record(scheduler& sched, record* rec, submit_options&& options) {
+    sched.submit(rec, std::move(options));
+}
+
+bool wait_record(record& rec, const clock::time_point* deadline) {
+    if (rec.done()) return true;
+    if (rec.owner == nullptr) throw std::logic_error("task was never submitted");
+    return rec.owner->wait(rec, deadline);
+}
+
+bool await_record(record& rec, record* root, std::coroutine_handle<> continuation) {
+    return rec.owner->await(rec, root, continuation);
+}
+
+void rethrow_outcome(const record& rec) {
+    if (rec.error()) std::rethrow_exception(rec.error());
+    if (rec.state() == task_state::cancelled) throw task_cancelled();
+    throw std::logic_error("task has not finished");
+}
+
+bool cancel_record(record& rec) noexcept {
+    return rec.owner != nullptr && rec.owner->cancel(rec);
+}
+
+bool reschedule(record* root, std::coroutine_handle<> h, pool_kind pool, bool always_hop) {
+    if (root == nullptr) throw std::logic_error("resume_on() needs a coroutine spawned on an executor");
+    return root->owner->reschedule(root, h, pool, always_hop);
+}
+
+bool yield_now(record* root, std::coroutine_handle<> h) {
+    if (root == nullptr) throw std::logic_error("yield() needs a coroutine spawned on an executor");
+    return root->owner->yield_now(root, h);
+}
+
+void check_stop(record* root) {
+    if (root != nullptr && root->stop_requested()) throw task_cancelled("task was asked to stop");
+}
+
+scheduler& scheduler_of(record* root) {
+    if (root == nullptr || root->owner == nullptr) {
+        throw std::logic_error("needs a coroutine spawned on an executor");
+    }
+    return *root->owner;
+}
+
+pool_kind current_pool_or(pool_kind fallback) noexcept {
+    auto* w = thread_context::get().self;
+    return w != nullptr ? w->home->kind : fallback;
+}
+
+}  // namespace detail
+}  // namespace dftracer

@@ -1,0 +1,196 @@
+// Reading the executor from outside: counts, worker samples, snapshots and
+// task lookup. Nothing here blocks a worker for longer than a list copy.
+#include <algorithm>
+#include <unordered_map>
+
+#include "scheduler.hpp"
+
+namespace dftracer::detail {
+
+namespace {
+
+clock::time_point from_ns(std::int64_t ns) {
+    return clock::time_point(std::chrono::nanoseconds(ns));
+}
+
+task_info info_of(const record& rec) {
+    task_info info;
+    info.id = rec.id;
+    info.name = rec.name;
+    info.state = rec.state();
+    info.pool = rec.pool;
+    info.worker = rec.worker.load(std::memory_order_relaxed);
+    info.queued_at = from_ns(rec.queued_ns.load(std::memory_order_relaxed));
+    info.started_at = from_ns(rec.started_ns.load(std::memory_order_relaxed));
+    info.finished_at = from_ns(rec.finished_ns.load(std::memory_order_relaxed));
+    if (is_terminal(info.state)) info.error = rec.error_message();
+    return info;
+}
+
+template <class Fn>
+void for_each_queued(const worker& w, Fn&& fn) {
+    for (const auto* q : {&w.local, &w.inbox}) {
+        for (job j : *q) {
+            if (!job_is_resume(j)) fn(*job_record(j));
+        }
+    }
+}
+
+}  // namespace
+
+task_counts scheduler::counts() const noexcept {
+    // Read order matters: finished counters, then started, then unstarted
+    // finishes, then submitted. Each later read can only have grown, so
+    // running and queued never go negative and the parts add up to total.
+    task_counts c;
+    const auto completed = completed_.load(std::memory_order_seq_cst);
+    const auto failed_started = failed_started_.load(std::memory_order_seq_cst);
+    const auto cancelled_started = cancelled_started_.load(std::memory_order_seq_cst);
+    std::uint64_t started = 0;
+    for (const worker* w : all_workers_) started += w->started.load(std::memory_order_seq_cst);
+    const auto failed_unstarted = failed_unstarted_.load(std::memory_order_seq_cst);
+    const auto cancelled_unstarted = cancelled_unstarted_.load(std::memory_order_seq_cst);
+    const auto submitted = submitted_.load(std::memory_order_seq_cst);
+
+    c.total = submitted;
+    c.completed = completed;
+    c.failed = failed_started + failed_unstarted;
+    c.cancelled = cancelled_started + cancelled_unstarted;
+    c.running = started - (completed + failed_started + cancelled_started);
+    c.queued = submitted - started - (failed_unstarted + cancelled_unstarted);
+    return c;
+}
+
+std::vector<worker_sample> scheduler::sample_workers() const {
+    std::vector<worker_sample> out;
+    out.reserve(all_workers_.size());
+    for (const worker* w : all_workers_) {
+        worker_sample s;
+        s.id = w->id;
+        s.pool = w->home->kind;
+        s.task_id = w->task_id.load(std::memory_order_acquire);
+        s.running_since = from_ns(w->since_ns.load(std::memory_order_relaxed));
+        s.waiting_for = w->waiting_for.load(std::memory_order_acquire);
+        s.tasks_run = w->tasks_run.load(std::memory_order_relaxed);
+        s.queue_depth = w->depth.load(std::memory_order_relaxed);
+        out.push_back(s);
+    }
+    return out;
+}
+
+executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
+    executor_snapshot snap;
+    snap.counts = counts();
+    const auto samples = sample_workers();
+
+    // Tasks move queue -> live list -> history; reading in that order never
+    // misses one, and duplicates keep the most advanced state.
+    std::unordered_map<std::uint64_t, task_info> tasks;
+    auto keep = [&](task_info info) {
+        auto [it, inserted] = tasks.try_emplace(info.id, info);
+        if (!inserted && static_cast<int>(info.state) > static_cast<int>(it->second.state)) {
+            it->second = std::move(info);
+        }
+    };
+    std::size_t queued_listed = 0;
+    if (options.include_tasks) {
+        for (worker* w : all_workers_) {
+            std::lock_guard<spin_lock> guard(w->queue_lock);
+            for_each_queued(*w, [&](const record& rec) {
+                if (queued_listed < options.max_queued_tasks && rec.state() == task_state::queued) {
+                    keep(info_of(rec));
+                    ++queued_listed;
+                }
+            });
+        }
+    }
+    std::unordered_map<std::uint64_t, std::string> live_names;
+    auto read_shard = [&](registry_shard& s) {
+        std::lock_guard<spin_lock> guard(s.lock);
+        for (record* rec = s.live_head; rec != nullptr; rec = rec->live_next) {
+            live_names[rec->id] = rec->name;
+            if (options.include_tasks) keep(info_of(*rec));
+        }
+        if (options.include_tasks) s.history.for_each([&](const task_info& info) { keep(info); });
+    };
+    for (worker* w : all_workers_) read_shard(w->registry);
+    read_shard(const_cast<registry_shard&>(orphan_shard_));
+
+    for (const auto& s : samples) {
+        worker_info info;
+        info.id = s.id;
+        info.pool = s.pool;
+        info.task_id = s.task_id;
+        info.idle = s.task_id == 0;
+        info.running_since = s.running_since;
+        info.waiting_for = s.waiting_for;
+        info.queue_depth = s.queue_depth;
+        info.tasks_run = s.tasks_run;
+        if (auto it = live_names.find(s.task_id); it != live_names.end()) info.task_name = it->second;
+        snap.workers.push_back(std::move(info));
+    }
+
+    // Keep all live tasks plus the most recent finished ones.
+    std::vector<task_info> finished;
+    for (auto& [id, info] : tasks) {
+        if (is_terminal(info.state)) {
+            finished.push_back(std::move(info));
+        } else {
+            snap.tasks.push_back(std::move(info));
+        }
+    }
+    const auto limit = static_cast<std::size_t>(config_.history_size);
+    if (finished.size() > limit) {
+        std::nth_element(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(limit), finished.end(),
+                         [](const task_info& a, const task_info& b) { return a.finished_at > b.finished_at; });
+        finished.resize(limit);
+    }
+    snap.tasks.insert(snap.tasks.end(), std::make_move_iterator(finished.begin()),
+                      std::make_move_iterator(finished.end()));
+    std::sort(snap.tasks.begin(), snap.tasks.end(),
+              [](const task_info& a, const task_info& b) { return a.id < b.id; });
+    return snap;
+}
+
+record* scheduler::find_live_record(std::uint64_t id) const {
+    for (worker* w : all_workers_) {
+        std::lock_guard<spin_lock> guard(w->registry.lock);
+        for (record* rec = w->registry.live_head; rec != nullptr; rec = rec->live_next) {
+            if (rec->id == id) {
+                rec->add_ref();
+                return rec;
+            }
+        }
+    }
+    for (worker* w : all_workers_) {
+        std::lock_guard<spin_lock> guard(w->queue_lock);
+        record* found = nullptr;
+        for_each_queued(*w, [&](const record& rec) {
+            if (found == nullptr && rec.id == id) found = const_cast<record*>(&rec);
+        });
+        if (found != nullptr) {
+            found->add_ref();
+            return found;
+        }
+    }
+    return nullptr;
+}
+
+std::optional<task_info> scheduler::find_task(std::uint64_t id) const {
+    if (record* rec = find_live_record(id)) {
+        record_ref ref(rec);
+        return info_of(*rec);
+    }
+    std::optional<task_info> found;
+    auto search = [&](registry_shard& s) {
+        std::lock_guard<spin_lock> guard(s.lock);
+        s.history.for_each([&](const task_info& info) {
+            if (info.id == id) found = info;
+        });
+    };
+    for (worker* w : all_workers_) search(w->registry);
+    search(const_cast<registry_shard&>(orphan_shard_));
+    return found;
+}
+
+}  // namespace dftracer::detail

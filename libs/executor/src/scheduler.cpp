@@ -1,0 +1,396 @@
+// Task flow: submit, queues, workers, finishing, shutdown.
+#include "scheduler.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "dftracer/executor/executor.hpp"
+#include "system.hpp"
+#include "thread_context.hpp"
+
+namespace dftracer::detail {
+
+std::int64_t now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
+        .count();
+}
+
+void history_ring::push(const record& rec, task_state terminal) {
+    if (slots_.empty()) return;
+    task_info& slot = slots_[next_];
+    slot.id = rec.id;
+    slot.name = rec.name;  // reuses the slot's capacity
+    slot.state = terminal;
+    slot.pool = rec.pool;
+    slot.worker = rec.worker.load(std::memory_order_relaxed);
+    slot.queued_at = clock::time_point(std::chrono::nanoseconds(rec.queued_ns.load(std::memory_order_relaxed)));
+    slot.started_at = clock::time_point(std::chrono::nanoseconds(rec.started_ns.load(std::memory_order_relaxed)));
+    slot.finished_at = clock::time_point(std::chrono::nanoseconds(rec.finished_ns.load(std::memory_order_relaxed)));
+    slot.error = rec.error_message();
+    next_ = (next_ + 1) % slots_.size();
+    count_ = std::min(count_ + 1, slots_.size());
+}
+
+bool pool::has_queued_work() const noexcept {
+    for (const auto& w : workers) {
+        if (w->depth.load(std::memory_order_relaxed) != 0) return true;
+    }
+    return false;
+}
+
+scheduler::scheduler(executor& owner, const executor_config& config)
+    : owner_(owner), config_(config) {
+    if (config.threads < 0) throw std::invalid_argument("threads must be >= 0, got " + std::to_string(config.threads));
+    if (config.io_threads < 0) throw std::invalid_argument("io_threads must be >= 0, got " + std::to_string(config.io_threads));
+    if (config.history_size < 0) throw std::invalid_argument("history_size must be >= 0, got " + std::to_string(config.history_size));
+    const int compute = config.threads > 0 ? config.threads : available_cpus();
+    const int io = config.io_threads > 0 ? config.io_threads : default_io_threads(compute);
+
+    pools_[0].kind = pool_kind::compute;
+    pools_[1].kind = pool_kind::io;
+    int next_id = 0;
+    for (int p = 0; p < 2; ++p) {
+        const int count = p == 0 ? compute : io;
+        for (int i = 0; i < count; ++i) {
+            auto w = std::make_unique<worker>();
+            w->id = next_id++;
+            w->index = i;
+            w->home = &pools_[p];
+            all_workers_.push_back(w.get());
+            pools_[p].workers.push_back(std::move(w));
+        }
+    }
+    const std::size_t shards = all_workers_.size() + 1;
+    const std::size_t per_shard = (static_cast<std::size_t>(config.history_size) + shards - 1) / shards;
+    for (worker* w : all_workers_) w->registry.history.resize(per_shard);
+    orphan_shard_.history.resize(per_shard);
+
+    try {
+        for (worker* w : all_workers_) {
+            w->thread = std::thread([this, w] { worker_main(*w); });
+        }
+    } catch (...) {
+        shutdown(false);
+        throw;
+    }
+}
+
+scheduler::~scheduler() {
+    if (current_worker() != nullptr) {
+        // Destroying the executor from its own worker cannot join that worker.
+        std::fprintf(stderr, "dftracer: executor destroyed from its own worker; aborting\n");
+        std::abort();
+    }
+    shutdown(true);
+}
+
+worker* scheduler::current_worker() const noexcept {
+    const auto& ctx = thread_context::get();
+    return ctx.sched == this ? ctx.self : nullptr;
+}
+
+registry_shard& scheduler::shard(int index) noexcept {
+    return index < 0 ? orphan_shard_ : all_workers_[static_cast<std::size_t>(index)]->registry;
+}
+
+// ---------------------------------------------------------------- submit/push
+
+void scheduler::submit(record* rec, submit_options&& options) {
+    if (!accepting_.load(std::memory_order_acquire)) {
+        rec->release();
+        throw executor_shut_down();
+    }
+    if (options.timeout.count() < 0) {
+        rec->release();
+        throw std::invalid_argument("timeout must be >= 0");
+    }
+    rec->owner = this;
+    rec->name = std::move(options.name);
+    rec->pool = options.pool;
+    rec->timeout_ns = options.timeout.count();
+    rec->id = submitted_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    rec->queued_ns.store(now_ns(), std::memory_order_relaxed);
+    record_ref guard(rec);
+    rec->add_ref();  // kept by `guard` until we know the task is accepted
+    push(options.pool, reinterpret_cast<job>(rec), false);
+    // push() fenced; a shutdown that started meanwhile may have missed this
+    // job. Cancelling it keeps the "no work lost" promise: either a worker
+    // runs it or its handle says cancelled.
+    if (!accepting_.load(std::memory_order_seq_cst) && cancel(*rec)) {
+        throw executor_shut_down();
+    }
+}
+
+void scheduler::push(pool_kind kind, job j, bool to_back) {
+    pool& p = pool_of(kind);
+    worker* self = current_worker();
+    if (self != nullptr && self->home == &p) {
+        std::lock_guard<spin_lock> guard(self->queue_lock);
+        (to_back ? self->inbox : self->local).push_back(j);
+        self->update_depth();
+    } else {
+        auto index = p.round_robin.fetch_add(1, std::memory_order_relaxed) % p.workers.size();
+        worker& target = *p.workers[index];
+        std::lock_guard<spin_lock> guard(target.queue_lock);
+        target.inbox.push_back(j);
+        target.update_depth();
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (p.sleepers.load(std::memory_order_relaxed) != 0) wake_one(p);
+}
+
+void scheduler::wake_one(pool& p) {
+    const std::size_t n = p.workers.size();
+    const std::size_t start = p.round_robin.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < n; ++i) {
+        worker& w = *p.workers[(start + i) % n];
+        if (w.sleeping.load(std::memory_order_relaxed) &&
+            w.sleeping.exchange(false, std::memory_order_acq_rel)) {
+            p.sleepers.fetch_sub(1, std::memory_order_relaxed);
+            w.park.unpark();
+            return;
+        }
+    }
+}
+
+void scheduler::wake_all() {
+    for (worker* w : all_workers_) {
+        if (w->sleeping.exchange(false, std::memory_order_acq_rel)) {
+            w->home->sleepers.fetch_sub(1, std::memory_order_relaxed);
+        }
+        w->park.unpark();
+    }
+}
+
+// --------------------------------------------------------------- worker loop
+
+bool scheduler::try_pop_own(worker& w, job& out) {
+    if (w.depth.load(std::memory_order_relaxed) == 0) return false;
+    std::lock_guard<spin_lock> guard(w.queue_lock);
+    if (!w.local.empty()) {
+        out = w.local.back();
+        w.local.pop_back();
+    } else if (!w.inbox.empty()) {
+        out = w.inbox.front();
+        w.inbox.pop_front();
+    } else {
+        return false;
+    }
+    w.update_depth();
+    return true;
+}
+
+bool scheduler::try_steal(worker& w, job& out) {
+    auto& workers = w.home->workers;
+    const std::size_t n = workers.size();
+    for (std::size_t i = 1; i < n; ++i) {
+        worker& victim = *workers[(static_cast<std::size_t>(w.index) + i) % n];
+        if (victim.depth.load(std::memory_order_relaxed) == 0) continue;
+        std::lock_guard<spin_lock> guard(victim.queue_lock);
+        if (!victim.inbox.empty()) {
+            out = victim.inbox.front();
+            victim.inbox.pop_front();
+        } else if (!victim.local.empty()) {
+            out = victim.local.front();
+            victim.local.pop_front();
+        } else {
+            continue;
+        }
+        victim.update_depth();
+        return true;
+    }
+    return false;
+}
+
+job scheduler::find_work(worker& w) {
+    job j = 0;
+    if (try_pop_own(w, j) || try_steal(w, j)) return j;
+    return 0;
+}
+
+void scheduler::link_live(worker& w, record& rec) noexcept {
+    rec.worker.store(w.id, std::memory_order_relaxed);
+    rec.started_ns.store(now_ns(), std::memory_order_relaxed);
+    std::lock_guard<spin_lock> guard(w.registry.lock);
+    rec.live_shard = w.id;
+    rec.live_prev = nullptr;
+    rec.live_next = w.registry.live_head;
+    if (rec.live_next) rec.live_next->live_prev = &rec;
+    w.registry.live_head = &rec;
+}
+
+void scheduler::run_claimed(worker& w, record* rec, bool first_run) {
+    if (first_run) {
+        link_live(w, *rec);
+        w.started.fetch_add(1, std::memory_order_release);
+    }
+    auto& ctx = thread_context::get();
+    const auto outer_task = w.task_id.load(std::memory_order_relaxed);
+    const auto outer_since = w.since_ns.load(std::memory_order_relaxed);
+    record* outer_record = ctx.current;
+    w.since_ns.store(first_run ? rec->started_ns.load(std::memory_order_relaxed) : now_ns(),
+                     std::memory_order_relaxed);
+    w.task_id.store(rec->id, std::memory_order_release);
+    ctx.current = rec;
+    ++ctx.depth;
+    rec->run();
+    --ctx.depth;
+    ctx.current = outer_record;
+    w.task_id.store(outer_task, std::memory_order_release);
+    w.since_ns.store(outer_since, std::memory_order_relaxed);
+    w.tasks_run.fetch_add(1, std::memory_order_relaxed);
+}
+
+void scheduler::run_job(worker& w, job j) {
+    record* rec = job_record(j);
+    if (job_is_resume(j)) {
+        run_claimed(w, rec, false);
+    } else if (rec->try_claim()) {
+        run_claimed(w, rec, true);
+    }
+    rec->release();  // the queue's reference
+}
+
+bool scheduler::help_once(worker& w) {
+    job j = find_work(w);
+    if (j == 0) return false;
+    run_job(w, j);
+    return true;
+}
+
+void scheduler::sleep_until_work(worker& w) {
+    pool& p = *w.home;
+    w.sleeping.store(true, std::memory_order_relaxed);
+    p.sleepers.fetch_add(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const bool exit_ready = stopping_.load(std::memory_order_acquire) && outstanding() == 0;
+    if (!p.has_queued_work() && !exit_ready) w.park.park();
+    if (w.sleeping.exchange(false, std::memory_order_acq_rel)) {
+        p.sleepers.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+void scheduler::worker_main(worker& w) {
+    auto& ctx = thread_context::get();
+    ctx.sched = this;
+    ctx.self = &w;
+    name_current_thread(config_.thread_name_prefix + (w.home->kind == pool_kind::io ? "-io" : "-c") +
+                        std::to_string(w.index));
+    constexpr int spin_rounds = 64;
+    for (;;) {
+        job j = find_work(w);
+        for (int i = 0; j == 0 && i < spin_rounds; ++i) {
+            cpu_relax();
+            if (w.home->has_queued_work()) j = find_work(w);
+        }
+        if (j != 0) {
+            run_job(w, j);
+            continue;
+        }
+        if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) break;
+        sleep_until_work(w);
+    }
+    ctx = thread_context{};
+}
+
+// ------------------------------------------------------------------ finishing
+
+void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
+    const bool started = rec.was_started();
+    rec.finished_ns.store(now_ns(), std::memory_order_relaxed);
+    rec.set_terminal(terminal);
+    rec.notify_waiters();
+
+    if (terminal == task_state::failed && config_.on_error) {
+        try {
+            task_info info;
+            info.id = rec.id;
+            info.name = rec.name;
+            info.state = terminal;
+            info.pool = rec.pool;
+            info.worker = rec.worker.load(std::memory_order_relaxed);
+            info.queued_at = clock::time_point(std::chrono::nanoseconds(rec.queued_ns.load(std::memory_order_relaxed)));
+            info.started_at = clock::time_point(std::chrono::nanoseconds(rec.started_ns.load(std::memory_order_relaxed)));
+            info.finished_at = clock::time_point(std::chrono::nanoseconds(rec.finished_ns.load(std::memory_order_relaxed)));
+            info.error = rec.error_message();
+            config_.on_error(info, rec.error());
+        } catch (...) {
+            // The hook's own failure must not hide the task's; nothing to do.
+        }
+    }
+
+    {
+        registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
+        std::lock_guard<spin_lock> guard(s.lock);
+        if (started) {
+            if (rec.live_prev) rec.live_prev->live_next = rec.live_next; else s.live_head = rec.live_next;
+            if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
+            rec.live_prev = rec.live_next = nullptr;
+        }
+        s.history.push(rec, terminal);
+    }
+
+    std::atomic<std::uint64_t>* counter = &completed_;
+    if (terminal == task_state::failed) counter = started ? &failed_started_ : &failed_unstarted_;
+    if (terminal == task_state::cancelled) counter = started ? &cancelled_started_ : &cancelled_unstarted_;
+    counter->fetch_add(1, std::memory_order_seq_cst);
+
+    if (idle_waiters_.load(std::memory_order_seq_cst) != 0 &&
+        outstanding() <= exempt_.load(std::memory_order_seq_cst)) {
+        notify_idle_waiters();
+    }
+    if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
+}
+
+bool scheduler::cancel(record& rec) noexcept {
+    if (!rec.begin_cancel()) return false;
+    publish_finish(rec, task_state::cancelled);
+    return true;
+}
+
+std::uint64_t scheduler::outstanding() const noexcept {
+    const auto done = completed_.load(std::memory_order_seq_cst) +
+                      failed_started_.load(std::memory_order_seq_cst) +
+                      cancelled_started_.load(std::memory_order_seq_cst) +
+                      failed_unstarted_.load(std::memory_order_seq_cst) +
+                      cancelled_unstarted_.load(std::memory_order_seq_cst);
+    return submitted_.load(std::memory_order_seq_cst) - done;
+}
+
+// ------------------------------------------------------------------- shutdown
+
+void scheduler::shutdown(bool drain) {
+    accepting_.store(false, std::memory_order_seq_cst);
+    if (!drain) {
+        for (worker* w : all_workers_) {
+            std::vector<record*> queued;
+            {
+                std::lock_guard<spin_lock> guard(w->queue_lock);
+                for (auto* q : {&w->local, &w->inbox}) {
+                    for (job j : *q) {
+                        if (!job_is_resume(j)) {
+                            job_record(j)->add_ref();
+                            queued.push_back(job_record(j));
+                        }
+                    }
+                }
+            }
+            // Entries stay queued; workers skip them once cancelled.
+            for (record* rec : queued) {
+                cancel(*rec);
+                rec->release();
+            }
+        }
+    }
+    stopping_.store(true, std::memory_order_seq_cst);
+    wake_all();
+    if (current_worker() != nullptr) return;  // the destructor joins
+    std::call_once(join_once_, [this] {
+        for (worker* w : all_workers_) {
+            if (w->thread.joinable()) w->thread.join();
+        }
+    });
+}
+
+}  // namespace dftracer::detail

@@ -1,0 +1,200 @@
+// The executor's engine: pools, per-worker queues with stealing, the task
+// registry and the counters. Private to the library.
+//
+// Queues: each worker owns a LIFO `local` deque (tasks it spawned itself, for
+// locality in recursive work) and a FIFO `inbox` (tasks pushed from other
+// threads, round-robin). Idle workers steal from the front of others' queues.
+// A job is a record pointer whose low bit marks "resume a suspended coroutine"
+// rather than "start this task".
+//
+// Sleeping: an idle worker announces itself in its pool's sleeper count, then
+// re-checks the queues, then parks. Pushers fence and wake exactly one sleeper
+// when the count is non-zero, so a busy pool pays one relaxed load per push.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "dftracer/executor/detail/parker.hpp"
+#include "dftracer/executor/detail/record.hpp"
+#include "dftracer/executor/detail/spin_lock.hpp"
+#include "dftracer/executor/introspection.hpp"
+#include "dftracer/executor/types.hpp"
+
+namespace dftracer {
+class executor;
+}
+
+namespace dftracer::detail {
+
+using job = std::uintptr_t;
+inline constexpr job resume_bit = 1;
+inline record* job_record(job j) noexcept { return reinterpret_cast<record*>(j & ~resume_bit); }
+inline bool job_is_resume(job j) noexcept { return (j & resume_bit) != 0; }
+
+std::int64_t now_ns() noexcept;
+
+/// Finished-task records of one registry shard, oldest overwritten first.
+class history_ring {
+public:
+    void resize(std::size_t capacity) { slots_.resize(capacity); }
+    void push(const record& rec, task_state terminal);
+    template <class Fn>
+    void for_each(Fn&& fn) const {
+        for (std::size_t i = 0; i < count_; ++i) fn(slots_[i]);
+    }
+
+private:
+    std::vector<task_info> slots_;
+    std::size_t next_ = 0;
+    std::size_t count_ = 0;
+};
+
+/// Live tasks (started, not finished) plus recent finished ones, for one
+/// worker (or, for the extra shard, tasks finished without a worker).
+struct registry_shard {
+    spin_lock lock;
+    record* live_head = nullptr;
+    history_ring history;
+};
+
+class pool;
+
+struct alignas(64) worker {
+    int id = 0;
+    int index = 0;  // within its pool
+    pool* home = nullptr;
+
+    spin_lock queue_lock;
+    std::deque<job> local;
+    std::deque<job> inbox;
+    std::atomic<std::size_t> depth{0};
+
+    parker park;
+    std::atomic<bool> sleeping{false};
+
+    // Lock-free introspection slots (written by this worker only).
+    std::atomic<std::uint64_t> task_id{0};
+    std::atomic<std::int64_t> since_ns{0};
+    std::atomic<std::uint64_t> waiting_for{0};
+    std::atomic<std::uint64_t> tasks_run{0};
+    std::atomic<std::uint64_t> started{0};
+
+    registry_shard registry;
+    std::thread thread;
+
+    void update_depth() noexcept {
+        depth.store(local.size() + inbox.size(), std::memory_order_relaxed);
+    }
+};
+
+class pool {
+public:
+    pool_kind kind = pool_kind::compute;
+    std::vector<std::unique_ptr<worker>> workers;
+    std::atomic<std::uint32_t> sleepers{0};
+    std::atomic<std::uint32_t> round_robin{0};
+
+    bool has_queued_work() const noexcept;
+};
+
+class scheduler {
+public:
+    scheduler(executor& owner, const executor_config& config);
+    ~scheduler();
+
+    // Task flow.
+    void submit(record* rec, submit_options&& options);
+    void push(pool_kind kind, job j, bool to_back);
+    void publish_finish(record& rec, task_state terminal) noexcept;
+    bool cancel(record& rec) noexcept;
+
+    // Waiting.
+    bool wait(record& rec, const clock::time_point* deadline);
+    bool await(record& rec, record* root, std::coroutine_handle<> continuation);
+    bool wait_all(const clock::time_point* deadline);
+    bool reschedule(record* root, std::coroutine_handle<> h, pool_kind kind, bool always_hop);
+    bool yield_now(record* root, std::coroutine_handle<> h);
+
+    void shutdown(bool drain);
+    bool is_shut_down() const noexcept { return !accepting_.load(std::memory_order_acquire); }
+
+    // Introspection.
+    task_counts counts() const noexcept;
+    executor_snapshot snapshot(const snapshot_options& options) const;
+    std::vector<worker_sample> sample_workers() const;
+    std::optional<task_info> find_task(std::uint64_t id) const;
+    /// Applies fn to the live or queued record with this id (holding a
+    /// reference). False if none.
+    template <class Fn>
+    bool with_record(std::uint64_t id, Fn&& fn);
+
+    int threads() const noexcept { return static_cast<int>(pools_[0].workers.size()); }
+    int io_threads() const noexcept { return static_cast<int>(pools_[1].workers.size()); }
+    executor& owner() noexcept { return owner_; }
+    pool& pool_of(pool_kind kind) noexcept { return pools_[static_cast<int>(kind)]; }
+
+    /// The calling thread's worker if it belongs to this scheduler.
+    worker* current_worker() const noexcept;
+
+private:
+    friend class worker_loop;
+
+    void worker_main(worker& w);
+    job find_work(worker& w);
+    bool try_pop_own(worker& w, job& out);
+    bool try_steal(worker& w, job& out);
+    void run_job(worker& w, job j);
+    void run_claimed(worker& w, record* rec, bool first_run);
+    void sleep_until_work(worker& w);
+    void wake_one(pool& p);
+    void wake_all();
+    bool help_once(worker& w);
+    std::uint64_t outstanding() const noexcept;
+    void notify_idle_waiters();
+    registry_shard& shard(int index) noexcept;
+    record* find_live_record(std::uint64_t id) const;
+    void link_live(worker& w, record& rec) noexcept;
+
+    executor& owner_;
+    executor_config config_;
+    pool pools_[2];
+    std::vector<worker*> all_workers_;  // by global id
+    registry_shard orphan_shard_;       // tasks finished without starting
+
+    std::atomic<bool> accepting_{true};
+    std::atomic<bool> stopping_{false};
+    std::once_flag join_once_;
+
+    // Counters. total = submitted; see counts() for how they add up.
+    alignas(64) std::atomic<std::uint64_t> submitted_{0};
+    alignas(64) std::atomic<std::uint64_t> completed_{0};
+    std::atomic<std::uint64_t> failed_started_{0};
+    std::atomic<std::uint64_t> cancelled_started_{0};
+    std::atomic<std::uint64_t> failed_unstarted_{0};
+    std::atomic<std::uint64_t> cancelled_unstarted_{0};
+
+    // wait_all() sleepers.
+    alignas(64) std::atomic<std::uint32_t> idle_waiters_{0};
+    std::atomic<std::uint64_t> exempt_{0};  // tasks blocked inside wait_all()
+    std::mutex idle_mutex_;
+    std::vector<parker*> idle_parkers_;
+};
+
+template <class Fn>
+bool scheduler::with_record(std::uint64_t id, Fn&& fn) {
+    record* rec = find_live_record(id);  // returns with a reference held
+    if (rec == nullptr) return false;
+    record_ref ref(rec);
+    fn(*rec);
+    return true;
+}
+
+}  // namespace dftracer::detail

@@ -1,0 +1,154 @@
+// Counts, worker views, task records and bounded history.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "dftracer/executor/executor.hpp"
+#include "test_support.hpp"
+
+using namespace dftracer;
+
+namespace {
+void expect_adds_up(const task_counts& c) {
+    EXPECT_EQ(c.total, c.queued + c.running + c.completed + c.failed + c.cancelled);
+}
+}  // namespace
+
+TEST(Introspection, CountsAndWorkersWhileBusy) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    test::event started, release;
+    auto running = ex.submit([&] {
+        started.set();
+        release.wait();
+    }, {.name = "blocker"});
+    ASSERT_TRUE(started.wait());
+    auto queued = ex.submit([] {}, {.name = "waiting-in-line"});
+
+    auto snap = ex.snapshot();
+    expect_adds_up(snap.counts);
+    EXPECT_EQ(snap.counts.total, 2u);
+    EXPECT_EQ(snap.counts.running, 1u);
+    EXPECT_EQ(snap.counts.queued, 1u);
+    ASSERT_EQ(snap.workers.size(), 2u);
+    const auto& w0 = snap.workers[0];
+    EXPECT_EQ(w0.pool, pool_kind::compute);
+    EXPECT_FALSE(w0.idle);
+    EXPECT_EQ(w0.task_id, running.id());
+    EXPECT_EQ(w0.task_name, "blocker");
+    EXPECT_GT(w0.running_since.time_since_epoch().count(), 0);
+    EXPECT_EQ(w0.queue_depth, 1u);
+    EXPECT_TRUE(snap.workers[1].idle);
+    EXPECT_EQ(snap.workers[1].pool, pool_kind::io);
+
+    ASSERT_EQ(snap.tasks.size(), 2u);
+    EXPECT_EQ(snap.tasks[0].name, "blocker");
+    EXPECT_EQ(snap.tasks[0].state, task_state::running);
+    EXPECT_EQ(snap.tasks[0].worker, 0);
+    EXPECT_EQ(snap.tasks[1].state, task_state::queued);
+
+    auto samples = ex.sample_workers();
+    EXPECT_EQ(samples[0].task_id, running.id());
+    release.set();
+    ex.wait_all();
+    auto after = ex.counts();
+    EXPECT_EQ(after.completed, 2u);
+    expect_adds_up(after);
+}
+
+TEST(Introspection, FinishedTaskRecordHasTimesAndError) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    auto h = ex.submit([] { throw std::runtime_error("bad trace line"); }, {.name = "parse"});
+    h.wait();
+    ex.wait_all();
+    auto info = ex.find_task(h.id());
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->name, "parse");
+    EXPECT_EQ(info->state, task_state::failed);
+    EXPECT_EQ(info->error, "bad trace line");
+    EXPECT_EQ(info->worker, 0);
+    EXPECT_LE(info->queued_at, info->started_at);
+    EXPECT_LE(info->started_at, info->finished_at);
+}
+
+TEST(Introspection, HistoryIsBoundedCountsStayExact) {
+    executor ex(executor_config{.threads = 2, .io_threads = 1, .history_size = 16});
+    for (int i = 0; i < 5000; ++i) ex.submit([] {});
+    ex.wait_all();
+    auto snap = ex.snapshot();
+    EXPECT_EQ(snap.counts.completed, 5000u);
+    EXPECT_LE(snap.tasks.size(), 16u);
+    EXPECT_GE(snap.tasks.size(), 1u);
+}
+
+TEST(Introspection, QueuedListingIsCapped) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    test::event started, release;
+    ex.submit([&] {
+        started.set();
+        release.wait();
+    });
+    ASSERT_TRUE(started.wait());
+    for (int i = 0; i < 100; ++i) ex.submit([] {});
+    auto snap = ex.snapshot({.include_tasks = true, .max_queued_tasks = 10});
+    EXPECT_EQ(snap.counts.queued, 100u);
+    auto queued = std::count_if(snap.tasks.begin(), snap.tasks.end(),
+                                [](const task_info& t) { return t.state == task_state::queued; });
+    EXPECT_EQ(queued, 10);
+    release.set();
+}
+
+TEST(Introspection, WaitingWorkerReportsWhatItWaitsFor) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    test::event io_started, release;
+    auto io = ex.submit([&] {
+        io_started.set();
+        release.wait();
+    }, {.pool = pool_kind::io});
+    ASSERT_TRUE(io_started.wait());
+    auto waiter = ex.submit([&] { io.wait(); });
+    bool seen = false;
+    for (int i = 0; i < 3000 && !seen; ++i) {
+        seen = ex.sample_workers()[0].waiting_for == io.id();
+        if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(seen);
+    release.set();
+    waiter.wait();
+}
+
+TEST(Introspection, CoroutineSuspendedIsStillRunning) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    test::event release;
+    auto io = ex.submit([&] { release.wait(); }, {.pool = pool_kind::io});
+    auto h = ex.spawn([](task_handle<void> dep) -> task<void> { co_await dep; }(io), {.name = "coro"});
+    bool seen_suspended = false;
+    for (int i = 0; i < 3000 && !seen_suspended; ++i) {
+        auto snap = ex.snapshot();
+        auto it = std::find_if(snap.tasks.begin(), snap.tasks.end(),
+                               [&](const task_info& t) { return t.id == h.id(); });
+        seen_suspended = it != snap.tasks.end() && it->state == task_state::running &&
+                         snap.workers[0].idle;
+        if (!seen_suspended) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(seen_suspended);
+    release.set();
+    h.get();
+}
+
+TEST(Introspection, FailTaskReleasesWaitersWhileBodyRuns) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    test::event started, release;
+    auto h = ex.submit([&] {
+        started.set();
+        release.wait();
+        return this_task::stop_requested();
+    });
+    ASSERT_TRUE(started.wait());
+    EXPECT_TRUE(ex.fail_task(h.id(), std::make_exception_ptr(task_timeout("too slow"))));
+    EXPECT_THROW(h.get(), task_timeout);
+    EXPECT_FALSE(ex.fail_task(h.id(), nullptr));
+    release.set();
+    ex.wait_all();
+    EXPECT_EQ(ex.counts().failed, 1u);
+    EXPECT_EQ(ex.counts().completed, 0u);
+}
