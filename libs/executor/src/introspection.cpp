@@ -30,9 +30,9 @@ task_info info_of(const record& rec) {
 template <class Fn>
 void for_each_queued(const worker& w, Fn&& fn) {
     for (const auto* q : {&w.local, &w.inbox}) {
-        for (job j : *q) {
+        q->for_each([&](job j) {
             if (!job_is_resume(j)) fn(*job_record(j));
-        }
+        });
     }
 }
 

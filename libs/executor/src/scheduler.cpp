@@ -169,11 +169,9 @@ bool scheduler::try_pop_own(worker& w, job& out) {
     if (w.depth.load(std::memory_order_relaxed) == 0) return false;
     std::lock_guard<spin_lock> guard(w.queue_lock);
     if (!w.local.empty()) {
-        out = w.local.back();
-        w.local.pop_back();
+        out = w.local.pop_back();
     } else if (!w.inbox.empty()) {
-        out = w.inbox.front();
-        w.inbox.pop_front();
+        out = w.inbox.pop_front();
     } else {
         return false;
     }
@@ -189,11 +187,9 @@ bool scheduler::try_steal(worker& w, job& out) {
         if (victim.depth.load(std::memory_order_relaxed) == 0) continue;
         std::lock_guard<spin_lock> guard(victim.queue_lock);
         if (!victim.inbox.empty()) {
-            out = victim.inbox.front();
-            victim.inbox.pop_front();
+            out = victim.inbox.pop_front();
         } else if (!victim.local.empty()) {
-            out = victim.local.front();
-            victim.local.pop_front();
+            out = victim.local.pop_front();
         } else {
             continue;
         }
@@ -211,7 +207,8 @@ job scheduler::find_work(worker& w) {
 
 void scheduler::link_live(worker& w, record& rec) noexcept {
     rec.worker.store(w.id, std::memory_order_relaxed);
-    rec.started_ns.store(now_ns(), std::memory_order_relaxed);
+    rec.started_ns.store(w.boundary_fresh ? w.last_finish_ns : now_ns(), std::memory_order_relaxed);
+    w.boundary_fresh = false;
     std::lock_guard<spin_lock> guard(w.registry.lock);
     rec.live_shard = w.id;
     rec.live_prev = nullptr;
@@ -254,7 +251,10 @@ void scheduler::run_job(worker& w, job j) {
 
 bool scheduler::help_once(worker& w) {
     job j = find_work(w);
-    if (j == 0) return false;
+    if (j == 0) {
+        w.boundary_fresh = false;
+        return false;
+    }
     run_job(w, j);
     return true;
 }
@@ -277,13 +277,21 @@ void scheduler::worker_main(worker& w) {
     ctx.self = &w;
     name_current_thread(config_.thread_name_prefix + (w.home->kind == pool_kind::io ? "-io" : "-c") +
                         std::to_string(w.index));
-    constexpr int spin_rounds = 64;
+    // Going to sleep and being woken costs microseconds, so an idle worker
+    // first spins briefly, then yields, watching the queue depths only.
+    constexpr int spin_rounds = 2048;
+    constexpr int yield_rounds = 16;
     for (;;) {
         job j = find_work(w);
-        for (int i = 0; j == 0 && i < spin_rounds; ++i) {
-            cpu_relax();
+        for (int i = 0; j == 0 && i < spin_rounds + yield_rounds; ++i) {
+            if (i < spin_rounds) {
+                cpu_relax();
+            } else {
+                std::this_thread::yield();
+            }
             if (w.home->has_queued_work()) j = find_work(w);
         }
+        if (j == 0) w.boundary_fresh = false;
         if (j != 0) {
             run_job(w, j);
             continue;
@@ -298,7 +306,12 @@ void scheduler::worker_main(worker& w) {
 
 void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     const bool started = rec.was_started();
-    rec.finished_ns.store(now_ns(), std::memory_order_relaxed);
+    const std::int64_t finished = now_ns();
+    rec.finished_ns.store(finished, std::memory_order_relaxed);
+    if (worker* self = current_worker()) {
+        self->last_finish_ns = finished;
+        self->boundary_fresh = true;
+    }
     rec.set_terminal(terminal);
     rec.notify_waiters();
 
@@ -368,12 +381,12 @@ void scheduler::shutdown(bool drain) {
             {
                 std::lock_guard<spin_lock> guard(w->queue_lock);
                 for (auto* q : {&w->local, &w->inbox}) {
-                    for (job j : *q) {
+                    q->for_each([&](job j) {
                         if (!job_is_resume(j)) {
                             job_record(j)->add_ref();
                             queued.push_back(job_record(j));
                         }
-                    }
+                    });
                 }
             }
             // Entries stay queued; workers skip them once cancelled.

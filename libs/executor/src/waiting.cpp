@@ -27,6 +27,8 @@ struct thread_waiter final : waiter {
 /// Requeues a suspended coroutine when the awaited record finishes. Owns one
 /// reference to the coroutine's root record, handed to the queue.
 struct resume_waiter final : waiter {
+    static void* operator new(std::size_t size) { return pool_allocate(size); }
+    static void operator delete(void* block, std::size_t size) noexcept { pool_deallocate(block, size); }
     resume_waiter(scheduler& s, record* r, std::coroutine_handle<> h, pool_kind k)
         : sched(s), root(r), continuation(h), kind(k) {}
     scheduler& sched;

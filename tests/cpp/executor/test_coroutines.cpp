@@ -85,8 +85,8 @@ TEST(Coroutines, MillionAwaitChainUsesConstantStack) {
 TEST(Coroutines, AwaitingAHandleSuspendsInsteadOfBlocking) {
     // One compute thread: if awaiting blocked the thread, the io task that
     // needs the compute pool to post its result could never be observed.
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto io = ex.submit([&] {
         release.wait();
         return 5;
@@ -164,8 +164,8 @@ TEST(Coroutines, ExceptionsPropagateThroughAwait) {
 }
 
 TEST(Coroutines, StopRequestCancelsAtNextSuspensionPoint) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event reached, go;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     std::atomic<bool> after{false};
     auto body = [&]() -> task<void> {
         reached.set();

@@ -15,8 +15,8 @@ void expect_adds_up(const task_counts& c) {
 }  // namespace
 
 TEST(Introspection, CountsAndWorkersWhileBusy) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event started, release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto running = ex.submit([&] {
         started.set();
         release.wait();
@@ -81,8 +81,8 @@ TEST(Introspection, HistoryIsBoundedCountsStayExact) {
 }
 
 TEST(Introspection, QueuedListingIsCapped) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event started, release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     ex.submit([&] {
         started.set();
         release.wait();
@@ -98,8 +98,8 @@ TEST(Introspection, QueuedListingIsCapped) {
 }
 
 TEST(Introspection, WaitingWorkerReportsWhatItWaitsFor) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event io_started, release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto io = ex.submit([&] {
         io_started.set();
         release.wait();
@@ -117,8 +117,8 @@ TEST(Introspection, WaitingWorkerReportsWhatItWaitsFor) {
 }
 
 TEST(Introspection, CoroutineSuspendedIsStillRunning) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto io = ex.submit([&] { release.wait(); }, {.pool = pool_kind::io});
     auto h = ex.spawn([](task_handle<void> dep) -> task<void> { co_await dep; }(io), {.name = "coro"});
     bool seen_suspended = false;
@@ -136,8 +136,8 @@ TEST(Introspection, CoroutineSuspendedIsStillRunning) {
 }
 
 TEST(Introspection, FailTaskReleasesWaitersWhileBodyRuns) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event started, release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto h = ex.submit([&] {
         started.set();
         release.wait();

@@ -10,8 +10,8 @@ using namespace dftracer;
 
 TEST(Shutdown, DrainRunsQueuedWork) {
     std::atomic<int> ran{0};
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     ex.submit([&] { release.wait(); });
     std::vector<task_handle<void>> queued;
     for (int i = 0; i < 100; ++i) queued.push_back(ex.submit([&] { ran++; }));
@@ -23,8 +23,8 @@ TEST(Shutdown, DrainRunsQueuedWork) {
 }
 
 TEST(Shutdown, CancelModeCancelsQueuedAndFinishesRunning) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event started, release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto running = ex.submit([&] {
         started.set();
         release.wait();

@@ -81,8 +81,8 @@ TEST(Submit, ThisTaskIdInsideAndOutside) {
 }
 
 TEST(Submit, HandlesAreCopyableAcrossThreads) {
-    executor ex(executor_config{.threads = 2, .io_threads = 1});
     test::event release;
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
     auto h = ex.submit([&] {
         release.wait();
         return std::string("shared");
@@ -100,8 +100,8 @@ TEST(Submit, HandlesAreCopyableAcrossThreads) {
 }
 
 TEST(Submit, WaitForTimesOutThenSucceeds) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto h = ex.submit([&] { release.wait(); });
     EXPECT_FALSE(h.wait_for(std::chrono::milliseconds(20)));
     release.set();
@@ -109,8 +109,8 @@ TEST(Submit, WaitForTimesOutThenSucceeds) {
 }
 
 TEST(Submit, CancelOnlyWhileQueued) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event started, release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto blocker = ex.submit([&] {
         started.set();
         release.wait();

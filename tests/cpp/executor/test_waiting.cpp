@@ -43,8 +43,8 @@ TEST(Waiting, FanOutAndWaitInsideTasksOnOneThread) {
 TEST(Waiting, WaitingOnATaskRunningElsewhereHelpsWithOtherWork) {
     // Two workers. Worker A runs `slow` (blocked on an event); worker B waits
     // on `slow` and must run `other` meanwhile, which releases `slow`.
-    executor ex(executor_config{.threads = 2, .io_threads = 1});
     test::event slow_started, release;
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
     auto slow = ex.submit([&] {
         slow_started.set();
         release.wait();
@@ -100,8 +100,8 @@ TEST(WaitAll, FromInsideATaskOnOneThread) {
 }
 
 TEST(WaitAll, TwoTasksInWaitAllDoNotWaitForEachOther) {
-    executor ex(executor_config{.threads = 2, .io_threads = 1});
     test::event both_in;
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
     std::atomic<int> entered{0};
     auto body = [&] {
         if (++entered == 2) both_in.set();
@@ -115,8 +115,8 @@ TEST(WaitAll, TwoTasksInWaitAllDoNotWaitForEachOther) {
 }
 
 TEST(WaitAll, TimesOut) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::event release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     ex.submit([&] { release.wait(); });
     EXPECT_FALSE(ex.wait_all_for(std::chrono::milliseconds(20)));
     release.set();

@@ -43,6 +43,10 @@ bool yield_now(record* root, std::coroutine_handle<> h);
 
 class promise_base {
 public:
+    // Coroutine frames come from the block pool.
+    static void* operator new(std::size_t size) { return pool_allocate(size); }
+    static void operator delete(void* frame, std::size_t size) noexcept { pool_deallocate(frame, size); }
+
     std::suspend_always initial_suspend() const noexcept { return {}; }
 
     struct final_awaiter {

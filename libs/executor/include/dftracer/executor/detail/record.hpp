@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "dftracer/executor/detail/block_pool.hpp"
 #include "dftracer/executor/detail/spin_lock.hpp"
 #include "dftracer/executor/types.hpp"
 
@@ -50,6 +51,10 @@ public:
     record(const record&) = delete;
     record& operator=(const record&) = delete;
     virtual ~record() = default;
+
+    // Records come from the block pool (sized delete sees the dynamic type).
+    static void* operator new(std::size_t size) { return pool_allocate(size); }
+    static void operator delete(void* block, std::size_t size) noexcept { pool_deallocate(block, size); }
 
     void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
     void release() noexcept {
