@@ -45,6 +45,8 @@ executor_snapshot executor::snapshot(const snapshot_options& options) const {
 
 std::vector<worker_sample> executor::sample_workers() const { return impl_->sample_workers(); }
 
+std::vector<task_deadline> executor::deadlines() const { return impl_->deadlines(); }
+
 std::optional<task_info> executor::find_task(std::uint64_t id) const { return impl_->find_task(id); }
 
 bool executor::request_stop(std::uint64_t id) {

@@ -73,6 +73,7 @@ std::vector<worker_sample> scheduler::sample_workers() const {
         s.waiting_for = w->waiting_for.load(std::memory_order_acquire);
         s.tasks_run = w->tasks_run.load(std::memory_order_relaxed);
         s.queue_depth = w->depth.load(std::memory_order_relaxed);
+        s.native_thread = w->native_thread.load(std::memory_order_relaxed);
         out.push_back(s);
     }
     return out;
@@ -126,6 +127,7 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
         info.waiting_for = s.waiting_for;
         info.queue_depth = s.queue_depth;
         info.tasks_run = s.tasks_run;
+        info.native_thread = s.native_thread;
         if (auto it = live_names.find(s.task_id); it != live_names.end()) info.task_name = it->second;
         snap.workers.push_back(std::move(info));
     }
@@ -174,6 +176,25 @@ record* scheduler::find_live_record(std::uint64_t id) const {
         }
     }
     return nullptr;
+}
+
+std::vector<task_deadline> scheduler::deadlines() const {
+    std::vector<task_deadline> out;
+    if (timed_live_.load(std::memory_order_relaxed) == 0) return out;
+    for (worker* w : all_workers_) {
+        std::lock_guard<spin_lock> guard(w->registry.lock);
+        for (record* rec = w->registry.live_head; rec != nullptr; rec = rec->live_next) {
+            if (rec->timeout_ns <= 0) continue;
+            task_deadline d;
+            d.id = rec->id;
+            d.name = rec->name;
+            d.worker = rec->worker.load(std::memory_order_relaxed);
+            d.started_at = from_ns(rec->started_ns.load(std::memory_order_relaxed));
+            d.timeout = std::chrono::nanoseconds(rec->timeout_ns);
+            out.push_back(std::move(d));
+        }
+    }
+    return out;
 }
 
 std::optional<task_info> scheduler::find_task(std::uint64_t id) const {

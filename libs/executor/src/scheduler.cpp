@@ -209,6 +209,7 @@ void scheduler::link_live(worker& w, record& rec) noexcept {
     rec.worker.store(w.id, std::memory_order_relaxed);
     rec.started_ns.store(w.boundary_fresh ? w.last_finish_ns : now_ns(), std::memory_order_relaxed);
     w.boundary_fresh = false;
+    if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard<spin_lock> guard(w.registry.lock);
     rec.live_shard = w.id;
     rec.live_prev = nullptr;
@@ -275,6 +276,7 @@ void scheduler::worker_main(worker& w) {
     auto& ctx = thread_context::get();
     ctx.sched = this;
     ctx.self = &w;
+    w.native_thread.store(current_native_thread(), std::memory_order_relaxed);
     name_current_thread(config_.thread_name_prefix + (w.home->kind == pool_kind::io ? "-io" : "-c") +
                         std::to_string(w.index));
     // Going to sleep and being woken costs microseconds, so an idle worker
@@ -340,6 +342,7 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
             if (rec.live_prev) rec.live_prev->live_next = rec.live_next; else s.live_head = rec.live_next;
             if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
             rec.live_prev = rec.live_next = nullptr;
+            if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
         }
         s.history.push(rec, terminal);
     }

@@ -93,6 +93,7 @@ struct alignas(64) worker {
 
     registry_shard registry;
     std::thread thread;
+    std::atomic<std::uint64_t> native_thread{0};
 
     void update_depth() noexcept {
         depth.store(local.size() + inbox.size(), std::memory_order_relaxed);
@@ -135,6 +136,7 @@ public:
     executor_snapshot snapshot(const snapshot_options& options) const;
     std::vector<worker_sample> sample_workers() const;
     std::optional<task_info> find_task(std::uint64_t id) const;
+    std::vector<task_deadline> deadlines() const;
     /// Applies fn to the live or queued record with this id (holding a
     /// reference). False if none.
     template <class Fn>
@@ -184,6 +186,9 @@ private:
     std::atomic<std::uint64_t> cancelled_started_{0};
     std::atomic<std::uint64_t> failed_unstarted_{0};
     std::atomic<std::uint64_t> cancelled_unstarted_{0};
+
+    // Live tasks with a timeout; deadlines() scans only when non-zero.
+    std::atomic<std::uint32_t> timed_live_{0};
 
     // wait_all() sleepers.
     alignas(64) std::atomic<std::uint32_t> idle_waiters_{0};

@@ -26,6 +26,15 @@ int available_cpus() noexcept {
 
 int default_io_threads(int compute) noexcept { return std::clamp(compute / 2, 2, 8); }
 
+std::uint64_t current_native_thread() noexcept {
+#if defined(__linux__) || defined(__APPLE__)
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(
+        reinterpret_cast<void*>(pthread_self())));
+#else
+    return 0;
+#endif
+}
+
 void name_current_thread(const std::string& name) noexcept {
     std::string shortened = name.substr(0, 15);
 #if defined(__linux__)

@@ -102,6 +102,9 @@ public:
     executor_snapshot snapshot(const snapshot_options& options = {}) const;
     /// Lock-free per-worker samples, for watchdogs and samplers.
     std::vector<worker_sample> sample_workers() const;
+    /// Started, unfinished tasks that have a timeout. Costs nothing (no lock)
+    /// while no such task is live.
+    std::vector<task_deadline> deadlines() const;
     /// The live or recently finished task with this id, if still recorded.
     std::optional<task_info> find_task(std::uint64_t id) const;
     /// Asks a queued or running task to stop (cooperative). False if unknown.

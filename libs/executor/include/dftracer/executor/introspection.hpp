@@ -55,6 +55,7 @@ struct worker_info {
     /// that have not been skipped yet).
     std::size_t queue_depth = 0;
     std::uint64_t tasks_run = 0;
+    std::uint64_t native_thread = 0;  ///< see worker_sample
 };
 
 /// What snapshot() copies.
@@ -85,6 +86,18 @@ struct worker_sample {
     std::uint64_t waiting_for = 0;      ///< task being waited on, 0 if none
     std::uint64_t tasks_run = 0;        ///< monotonic
     std::size_t queue_depth = 0;
+    /// The worker thread's pthread_self() value (what Python's
+    /// threading.get_ident() reports for it); 0 where unavailable.
+    std::uint64_t native_thread = 0;
+};
+
+/// A started task that has a timeout (see submit_options::timeout).
+struct task_deadline {
+    std::uint64_t id = 0;
+    std::string name;
+    int worker = -1;
+    clock::time_point started_at{};
+    std::chrono::nanoseconds timeout{0};
 };
 
 }  // namespace dftracer

