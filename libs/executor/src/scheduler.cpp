@@ -254,6 +254,7 @@ bool scheduler::help_once(worker& w) {
     job j = find_work(w);
     if (j == 0) {
         w.boundary_fresh = false;
+        if (config_.on_worker_idle) config_.on_worker_idle();
         return false;
     }
     run_job(w, j);
@@ -285,6 +286,7 @@ void scheduler::worker_main(worker& w) {
     constexpr int yield_rounds = 16;
     for (;;) {
         job j = find_work(w);
+        if (j == 0 && config_.on_worker_idle) config_.on_worker_idle();
         for (int i = 0; j == 0 && i < spin_rounds + yield_rounds; ++i) {
             if (i < spin_rounds) {
                 cpu_relax();
@@ -301,6 +303,7 @@ void scheduler::worker_main(worker& w) {
         if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) break;
         sleep_until_work(w);
     }
+    if (config_.on_worker_exit) config_.on_worker_exit();
     ctx = thread_context{};
 }
 
@@ -316,6 +319,7 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     }
     rec.set_terminal(terminal);
     rec.notify_waiters();
+    rec.on_terminal(terminal);
 
     if (terminal == task_state::failed && config_.on_error) {
         try {

@@ -62,6 +62,13 @@ struct executor_config {
     /// Exceptions thrown by the hook are caught and ignored (the task's error is
     /// already recorded). Must be thread-safe.
     std::function<void(const task_info&, std::exception_ptr)> on_error;
+    /// Called on a worker thread whenever it runs out of immediately available
+    /// work: before it spins, sleeps, or parks inside a helping wait. Lets a
+    /// language binding release a lock it kept across tasks (the Python GIL).
+    /// Must be cheap and must not throw.
+    std::function<void()> on_worker_idle;
+    /// Called on each worker thread just before it exits. Must not throw.
+    std::function<void()> on_worker_exit;
     /// Prefix for worker thread names ("<prefix>-c0", "<prefix>-io1").
     std::string thread_name_prefix = "dft";
 };

@@ -37,6 +37,19 @@ protected:
     ~waiter() = default;
 };
 
+/// Work to run once when a record reaches a terminal state, after its waiters
+/// were woken and outside every executor lock (so it may block, e.g. on a
+/// language's global lock). Owned by the record until run; run() must delete
+/// the node (or hand it on).
+struct completion_callback {
+    completion_callback* next = nullptr;
+    virtual void run(record& finished) noexcept = 0;
+    virtual void discard() noexcept = 0;  ///< record destroyed without finishing
+
+protected:
+    ~completion_callback() = default;
+};
+
 /// Internal "finishing" state: the winner of begin_finish() is publishing the
 /// outcome. Reported as running.
 inline constexpr std::uint8_t finishing_state = 5;
@@ -50,7 +63,13 @@ public:
     record() = default;
     record(const record&) = delete;
     record& operator=(const record&) = delete;
-    virtual ~record() = default;
+    virtual ~record() {
+        for (completion_callback* cb = callbacks_; cb != nullptr;) {
+            completion_callback* next = cb->next;
+            cb->discard();
+            cb = next;
+        }
+    }
 
     // Records come from the block pool (sized delete sees the dynamic type).
     static void* operator new(std::size_t size) { return pool_allocate(size); }
@@ -66,6 +85,10 @@ public:
     virtual void run() noexcept = 0;
     /// True for records whose body is a coroutine (resumable more than once).
     virtual bool is_coroutine() const noexcept { return false; }
+    /// Called once when the record reaches a terminal state, after waiters and
+    /// completion callbacks ran and before wait_all() can observe the task as
+    /// finished, on the thread that finished it. For subclasses (bindings).
+    virtual void on_terminal(task_state) noexcept {}
 
     task_state state() const noexcept {
         auto raw = state_.load(std::memory_order_acquire);
@@ -120,17 +143,44 @@ public:
         if (w.next) w.next->prev = w.prev;
         w.linked = false;
     }
-    /// Closes the list and notifies every waiter (scheduler use).
-    void notify_waiters() noexcept {
+    /// Queues cb to run when the record finishes. False if it already has
+    /// (the caller keeps cb and should run it itself).
+    bool add_callback(completion_callback& cb) noexcept {
         std::lock_guard<spin_lock> guard(waiters_lock_);
-        waiters_closed_ = true;
-        for (waiter* w = waiters_; w != nullptr;) {
-            waiter* next = w->next;
-            w->linked = false;
-            w->notify();
-            w = next;
+        if (waiters_closed_) return false;
+        cb.next = callbacks_;
+        callbacks_ = &cb;
+        return true;
+    }
+
+    /// Closes the lists, notifies every waiter, then runs the completion
+    /// callbacks in registration order outside the lock (scheduler use).
+    void notify_waiters() noexcept {
+        completion_callback* callbacks = nullptr;
+        {
+            std::lock_guard<spin_lock> guard(waiters_lock_);
+            waiters_closed_ = true;
+            for (waiter* w = waiters_; w != nullptr;) {
+                waiter* next = w->next;
+                w->linked = false;
+                w->notify();
+                w = next;
+            }
+            waiters_ = nullptr;
+            callbacks = std::exchange(callbacks_, nullptr);
         }
-        waiters_ = nullptr;
+        completion_callback* ordered = nullptr;  // reverse into FIFO order
+        while (callbacks != nullptr) {
+            completion_callback* next = callbacks->next;
+            callbacks->next = ordered;
+            ordered = callbacks;
+            callbacks = next;
+        }
+        while (ordered != nullptr) {
+            completion_callback* next = ordered->next;
+            ordered->run(*this);
+            ordered = next;
+        }
     }
 
     /// Cooperative cancellation of a running task.
@@ -182,6 +232,7 @@ private:
     spin_lock waiters_lock_;
     bool waiters_closed_ = false;
     waiter* waiters_ = nullptr;
+    completion_callback* callbacks_ = nullptr;
     std::exception_ptr error_;
     std::string error_message_;
 };

@@ -1,0 +1,37 @@
+// Declarations shared by the binding translation units.
+#pragma once
+
+#include <nanobind/nanobind.h>
+
+#include <optional>
+
+#include "python_task.hpp"
+
+namespace nb = nanobind;
+
+namespace dftracer::py {
+
+/// The Python-visible task handle.
+struct Task {
+    py_handle handle;
+};
+
+void bind_task(nb::module_& m);
+void bind_executor(nb::module_& m);
+void bind_watchdog(nb::module_& m);
+
+/// Waits for a record with the GIL released, in slices, checking for
+/// signals (Ctrl-C) between slices. `timeout` in seconds; None waits forever.
+/// Returns true once terminal. Raises the pending Python error on a signal.
+bool wait_interruptibly(detail::record& rec, std::optional<double> timeout);
+
+/// Same loop for executor::wait_all_for.
+bool wait_all_interruptibly(executor& ex, std::optional<double> timeout);
+
+/// The Python exception object for a failed or cancelled task (new ref).
+nb::object exception_object(const detail::record& rec);
+
+/// Incremented in a forked child; objects created before the fork compare.
+unsigned fork_generation() noexcept;
+
+}  // namespace dftracer::py

@@ -1,0 +1,56 @@
+#include "py_ref.hpp"
+
+#include <nanobind/nanobind.h>
+
+#include "gil.hpp"
+
+namespace dftracer::py {
+
+void release_reference(PyObject* object) noexcept {
+    if (object == nullptr) return;
+    if (PyGILState_Check()) {
+        Py_DECREF(object);
+        return;
+    }
+    if (!interpreter_usable()) return;  // leaked on purpose at shutdown
+    if (nanobind::detail::cleanup_guard guard{}) Py_DECREF(object);
+}
+
+py_ref fetch_exception() noexcept {
+#if PY_VERSION_HEX >= 0x030C0000
+    return py_ref::steal(PyErr_GetRaisedException());
+#else
+    PyObject *type = nullptr, *value = nullptr, *traceback = nullptr;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != nullptr && value != nullptr) PyException_SetTraceback(value, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return py_ref::steal(value);
+#endif
+}
+
+std::string describe(PyObject* exception) {
+    if (exception == nullptr) return "unknown Python error";
+    std::string out = Py_TYPE(exception)->tp_name;
+    PyObject* text = PyObject_Str(exception);
+    if (text != nullptr) {
+        Py_ssize_t size = 0;
+        const char* data = PyUnicode_AsUTF8AndSize(text, &size);
+        if (data != nullptr && size > 0) out += ": " + std::string(data, static_cast<std::size_t>(size));
+        Py_DECREF(text);
+    }
+    PyErr_Clear();
+    return out;
+}
+
+void restore_exception(PyObject* exception) noexcept {
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(Py_NewRef(exception));
+#else
+    PyErr_Restore(Py_NewRef(reinterpret_cast<PyObject*>(Py_TYPE(exception))), Py_NewRef(exception),
+                  PyException_GetTraceback(exception));
+#endif
+}
+
+}  // namespace dftracer::py

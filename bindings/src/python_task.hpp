@@ -1,0 +1,52 @@
+// A task whose body is a Python callable, run on a native worker.
+#pragma once
+
+#include <dftracer/executor/executor.hpp>
+
+#include "py_ref.hpp"
+
+namespace dftracer::py {
+
+/// State an executor binding shares with its tasks. Outlives every task
+/// publication (the executor is shut down before it is destroyed).
+struct python_hooks {
+    /// Python callable (task, exception) run for each failed task, or null.
+    /// Read and written with the GIL held.
+    py_ref error_dispatch;
+};
+
+using py_handle = task_handle<py_ref>;
+
+class python_record final : public detail::value_record<py_ref> {
+public:
+    /// All references are stolen; call with the GIL held.
+    python_record(py_ref fn, py_ref args, py_ref kwargs, python_hooks* hooks) noexcept
+        : fn_(std::move(fn)), args_(std::move(args)), kwargs_(std::move(kwargs)), hooks_(hooks) {}
+
+    /// A deferred task calls fn(*args, task) and finishes only when resolve()
+    /// is called (or fn raises): for work that completes elsewhere, such as a
+    /// coroutine on an event loop. No worker is held meanwhile.
+    void make_deferred() noexcept { deferred_ = true; }
+    /// Finishes a deferred task with a value or, if error is set, that
+    /// exception. GIL held. Ignored once the task has finished.
+    void resolve(py_ref value, py_ref error) noexcept;
+
+    void run() noexcept override;
+    void on_terminal(task_state terminal) noexcept override;
+
+private:
+    PyObject* call_body() noexcept;
+
+    py_ref fn_, args_, kwargs_;
+    python_hooks* hooks_;
+    bool deferred_ = false;
+};
+
+/// A new Task object (Python) sharing rec. GIL held.
+PyObject* new_task_object(detail::record& rec);
+
+/// Calls hooks.error_dispatch(task, exception) for a failed task. Defined
+/// with the Task binding. GIL held.
+void dispatch_failure(python_hooks& hooks, detail::record& failed);
+
+}  // namespace dftracer::py

@@ -1,0 +1,137 @@
+"""TaskHandle: the Python view of one submitted task."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Callable, Generator, Optional
+
+from . import _core
+
+if TYPE_CHECKING:
+    from ._runtime import Runtime
+
+
+class TaskHandle:
+    """A submitted task. Returned at once by :meth:`Runtime.submit`.
+
+    Thread-safe: every method may be called from any thread, including from
+    other tasks. ``get()`` and ``wait()`` called inside a task run other queued
+    tasks while they wait, so nested waits never starve the pool. Handles are
+    awaitable from asyncio code (``await handle``).
+    """
+
+    __slots__ = ("_task", "__weakref__")
+
+    def __init__(self, task: _core.Task) -> None:
+        if not isinstance(task, _core.Task):
+            raise TypeError("TaskHandle wraps a task returned by Runtime.submit()")
+        self._task = task
+
+    @property
+    def name(self) -> str:
+        """The task's name (explicit, or derived from the callable)."""
+        return self._task.name
+
+    @property
+    def id(self) -> int:
+        """Unique id of the task within its runtime (increasing with submission)."""
+        return self._task.id
+
+    @property
+    def state(self) -> str:
+        """``"queued"``, ``"running"``, ``"completed"``, ``"failed"`` or ``"cancelled"``."""
+        return self._task.state
+
+    @property
+    def pool(self) -> str:
+        """``"compute"`` or ``"io"``."""
+        return self._task.pool
+
+    def done(self) -> bool:
+        """True once the task completed, failed or was cancelled. Never blocks."""
+        return self._task.done()
+
+    def get(self, timeout: Optional[float] = None) -> Any:
+        """Block until the task finishes and return its result.
+
+        Re-raises the task's own exception (with its traceback), including
+        ``BaseException`` subclasses such as ``SystemExit``. Raises
+        :class:`concurrent.futures.CancelledError` if the task was cancelled,
+        :class:`TaskTimeoutError` if its timeout passed, and ``TimeoutError``
+        if ``timeout`` seconds pass first. The GIL is released while waiting
+        and Ctrl-C interrupts the wait.
+        """
+        return self._task.result(_check_timeout(timeout))
+
+    def wait(self, timeout: Optional[float] = None) -> None:
+        """Block until the task finishes, like :meth:`get` without the value.
+
+        Raises the task's exception like :meth:`get`, and ``TimeoutError`` if
+        ``timeout`` seconds pass first.
+        """
+        self._task.result(_check_timeout(timeout))
+
+    def cancel(self) -> bool:
+        """Cancel the task if it has not started. True if this call cancelled it."""
+        return self._task.cancel()
+
+    def request_stop(self) -> None:
+        """Ask a running task to stop: :func:`dftracer.utils.stop_requested`
+        returns True inside it from now on. Never interrupts it."""
+        self._task.request_stop()
+
+    @property
+    def exception(self) -> Optional[BaseException]:
+        """The task's exception once it failed or was cancelled, else ``None``.
+        Never blocks."""
+        return self._task.exception()
+
+    def add_done_callback(self, fn: Callable[["TaskHandle"], Any]) -> None:
+        """Call ``fn(handle)`` once the task finishes.
+
+        Runs on the thread that finished the task (a worker), or at once on
+        the calling thread if the task is already done. Exceptions raised by
+        ``fn`` are reported through :func:`sys.unraisablehook`, never lost.
+        """
+        if not callable(fn):
+            raise TypeError(f"add_done_callback() needs a callable, got {type(fn).__name__}")
+        self._task.add_done_callback(fn, self)
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def transfer(_: "TaskHandle") -> None:
+            loop.call_soon_threadsafe(_settle, future, self)
+
+        self.add_done_callback(transfer)
+        return (yield from future)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TaskHandle) and self._task == other._task
+
+    def __hash__(self) -> int:
+        return hash(self._task)
+
+    def __repr__(self) -> str:
+        return f"<TaskHandle id={self.id} name={self.name!r} state={self.state}>"
+
+
+def _settle(future: "asyncio.Future[Any]", handle: TaskHandle) -> None:
+    if future.cancelled():
+        return
+    error = handle.exception
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(handle.get())
+
+
+def _check_timeout(timeout: Optional[float]) -> Optional[float]:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, got {type(timeout).__name__}")
+    if timeout < 0:
+        raise ValueError(f"timeout must be >= 0, got {timeout}")
+    return float(timeout)

@@ -1,0 +1,352 @@
+"""Runtime: compute and io pools running Python callables and coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import logging
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional
+
+from . import _core
+from ._handle import TaskHandle, _check_timeout
+from ._naming import derive_name
+
+if TYPE_CHECKING:
+    from ._futures import RuntimeExecutor
+
+logger = logging.getLogger("dftracer.utils")
+
+_POOLS = ("compute", "io")
+
+#: Every live runtime, so interpreter exit can drain them (see _lifecycle).
+_live_runtimes: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
+
+
+def _check_size(label: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{label} must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{label} must be >= 0 (0 = auto-size), got {value}")
+    return value
+
+
+def _check_name(name: Any) -> Optional[str]:
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+    return name
+
+
+class TaskOptions:
+    """Submission options bound to a runtime: see :meth:`Runtime.options`.
+
+    ``pool`` is ``"compute"`` or ``"io"``; ``timeout`` is a per-task budget
+    in seconds, counted from when the task starts (``None`` for none). When
+    it passes, the watchdog fails the task's handle with
+    :class:`TaskTimeoutError` and requests it to stop; the running code is
+    never killed.
+    """
+
+    __slots__ = ("_runtime", "pool", "timeout")
+
+    def __init__(self, runtime: "Runtime", pool: str = "compute", timeout: Optional[float] = None):
+        if pool not in _POOLS:
+            raise ValueError(f"pool must be 'compute' or 'io', got {pool!r}")
+        timeout = _check_timeout(timeout)
+        if timeout == 0:
+            raise ValueError("timeout must be > 0 seconds or None")
+        self._runtime = runtime
+        self.pool = pool
+        self.timeout = timeout
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, name: Optional[str] = None,
+               **kwargs: Any) -> TaskHandle:
+        """Like :meth:`Runtime.submit`, with these options."""
+        return self._runtime._submit(fn, args, kwargs, name, self.pool, self.timeout)
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any],
+            name: Optional[str] = None) -> Iterator[Any]:
+        """Like :meth:`Runtime.map`, with these options."""
+        return self._runtime._map(fn, iterables, name, self.pool, self.timeout)
+
+
+class Runtime:
+    """Compute and io thread pools that run Python callables and coroutines.
+
+    ``threads`` sizes the compute pool and ``io_threads`` a separate pool for
+    blocking I/O; ``0`` auto-sizes (compute: the CPUs this process may use;
+    io: half of that, between 2 and 8). ``history`` bounds how many finished
+    tasks :meth:`get_progress` remembers (counts stay exact).
+
+    Tasks run on native worker threads that hold the GIL only while Python
+    code runs. Every method is thread-safe. Used as a context manager, the
+    runtime waits for all work on exit and then shuts down.
+    """
+
+    def __init__(self, threads: int = 0, io_threads: int = 0, *, history: int = 1024) -> None:
+        _check_size("threads", threads)
+        _check_size("io_threads", io_threads)
+        _check_size("history", history)
+        self._core = _core.Executor(threads, io_threads, history)
+        self._failed: List[TaskHandle] = []
+        self._failed_lock = threading.Lock()
+        self._error_callback: Optional[Callable[[TaskHandle, BaseException], Any]] = None
+        self._loop_lock = threading.Lock()
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._loop_thread: Optional[threading.Thread] = None
+        self._core.set_error_dispatch(self._on_failure)
+        _live_runtimes.add(self)
+
+    # ------------------------------------------------------------------ sizes
+
+    @property
+    def threads(self) -> int:
+        """Size of the compute pool."""
+        return self._core.threads
+
+    @property
+    def io_threads(self) -> int:
+        """Size of the io pool."""
+        return self._core.io_threads
+
+    @property
+    def is_shutdown(self) -> bool:
+        """True once :meth:`shutdown` has begun."""
+        return self._core.is_shut_down
+
+    # ------------------------------------------------------------- submitting
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, name: Optional[str] = None,
+               **kwargs: Any) -> TaskHandle:
+        """Run ``fn(*args, **kwargs)`` on the compute pool; returns at once.
+
+        ``name`` labels the task in progress reports and errors; by default it
+        is derived from ``fn`` (``"Pipeline.run"`` for ``p.run``, ``""`` for a
+        lambda). ``name`` is the only keyword taken from ``kwargs``; use
+        :meth:`options` for the io pool or a timeout. ``async def`` functions
+        and coroutine objects are accepted and run on the runtime's event loop.
+
+        Raises ``TypeError`` if ``fn`` is not callable or ``name`` is not a
+        string, and ``RuntimeError`` after :meth:`shutdown`.
+        """
+        return self._submit(fn, args, kwargs, name, "compute", None)
+
+    def submit_io(self, fn: Callable[..., Any], /, *args: Any, name: Optional[str] = None,
+                  **kwargs: Any) -> TaskHandle:
+        """Like :meth:`submit`, on the io pool (for blocking reads and writes)."""
+        return self._submit(fn, args, kwargs, name, "io", None)
+
+    def options(self, *, pool: str = "compute", timeout: Optional[float] = None) -> TaskOptions:
+        """Submission options: ``rt.options(pool="io", timeout=30).submit(fn, x)``."""
+        return TaskOptions(self, pool, timeout)
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any],
+            name: Optional[str] = None) -> Iterator[Any]:
+        """Submit ``fn(*items)`` for each tuple of items, at once; return an
+        iterator over the results in order (raising the first failure met)."""
+        return self._map(fn, iterables, name, "compute", None)
+
+    def _submit(self, fn: Any, args: tuple, kwargs: Dict[str, Any], name: Optional[str],
+                pool: str, timeout: Optional[float]) -> TaskHandle:
+        _check_name(name)
+        if inspect.iscoroutine(fn):
+            if args or kwargs:
+                raise TypeError("a coroutine object takes no arguments")
+            return self._submit_coroutine(fn, name, pool, timeout)
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        if name is None:
+            name = derive_name(fn)
+        if inspect.iscoroutinefunction(fn):
+            return self._submit_coroutine(fn(*args, **kwargs), name, pool, timeout)
+        task = self._core.submit(fn, args, kwargs or None, name, pool, timeout or 0.0)
+        return TaskHandle(task)
+
+    def _map(self, fn: Callable[..., Any], iterables: tuple, name: Optional[str], pool: str,
+             timeout: Optional[float]) -> Iterator[Any]:
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        handles = [self._submit(fn, items, {}, name, pool, timeout) for items in zip(*iterables)]
+
+        def results() -> Iterator[Any]:
+            for handle in handles:
+                yield handle.get()
+
+        return results()
+
+    # ------------------------------------------------------------- coroutines
+
+    def _submit_coroutine(self, coro: Any, name: Optional[str], pool: str,
+                          timeout: Optional[float]) -> TaskHandle:
+        if name is None:
+            name = _strip(getattr(coro, "__qualname__", "") or "")
+        loop = self._event_loop()
+
+        def start(coroutine: Any, task: _core.Task) -> None:
+            # Runs briefly on a worker: hands the coroutine to the event loop.
+            # The task stays "running" (no worker held) until it resolves.
+            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+            def resolve(done: Any) -> None:
+                if done.cancelled():
+                    task._resolve(None, concurrent.futures.CancelledError("coroutine was cancelled"))
+                    return
+                error = done.exception()
+                task._resolve(None if error is not None else done.result(), error)
+
+            future.add_done_callback(resolve)
+
+        try:
+            task = self._core.submit_deferred(start, (coro,), name, pool, timeout or 0.0)
+        except BaseException:
+            coro.close()
+            raise
+        return TaskHandle(task)
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        with self._loop_lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+
+                def serve() -> None:
+                    asyncio.set_event_loop(loop)
+                    ready.set()
+                    loop.run_forever()
+
+                thread = threading.Thread(target=serve, name="dftracer-asyncio", daemon=True)
+                thread.start()
+                ready.wait()
+                self._loop, self._loop_thread = loop, thread
+            return self._loop
+
+    def _stop_event_loop(self) -> None:
+        with self._loop_lock:
+            loop, thread = self._loop, self._loop_thread
+            self._loop = self._loop_thread = None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+
+    # ---------------------------------------------------------------- waiting
+
+    def wait_all(self, raise_on_error: bool = False, timeout: Optional[float] = None) -> None:
+        """Block until every submitted task (including tasks submitted by
+        tasks) has finished.
+
+        With ``raise_on_error=True``, raises ``RuntimeError("N task(s) failed:
+        ...")`` afterwards if :meth:`get_failed` is not empty. Raises
+        ``TimeoutError`` if ``timeout`` seconds pass first. Error callbacks for
+        the failures have run before this returns. Called inside a task, it
+        runs other tasks while waiting and does not wait for itself.
+        """
+        if not self._core.wait_all(_check_timeout(timeout)):
+            raise TimeoutError(f"tasks still running after {timeout} s")
+        if raise_on_error:
+            failed = self.get_failed()
+            if failed:
+                details = "; ".join(f"{h.name or '<unnamed>'}: {_describe(h.exception)}" for h in failed)
+                raise RuntimeError(f"{len(failed)} task(s) failed: {details}")
+
+    # ----------------------------------------------------------------- errors
+
+    def get_failed(self) -> List[TaskHandle]:
+        """Handles of failed tasks, oldest first; they stay until :meth:`clear_failed`."""
+        with self._failed_lock:
+            return list(self._failed)
+
+    def clear_failed(self) -> None:
+        """Forget the failed handles collected so far."""
+        with self._failed_lock:
+            self._failed.clear()
+
+    def set_error_callback(self, callback: Optional[Callable[[TaskHandle, BaseException], Any]]) -> None:
+        """Call ``callback(handle, exception)`` for every task that fails from
+        now on, on the thread that ran it, before :meth:`wait_all` returns.
+        ``None`` removes it. An exception raised by the callback is logged to
+        the ``dftracer.utils`` logger, never lost and never fatal."""
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+        self._error_callback = callback
+
+    def _on_failure(self, task: _core.Task, error: BaseException) -> None:
+        handle = TaskHandle(task)
+        with self._failed_lock:
+            self._failed.append(handle)
+        callback = self._error_callback
+        if callback is None:
+            return
+        try:
+            callback(handle, error)
+        except BaseException:  # never lost, never fatal
+            logger.exception("error callback raised while handling failure of task %r", handle.name)
+
+    # --------------------------------------------------------------- progress
+
+    def get_progress(self, *, max_queued: int = 1000) -> Dict[str, Any]:
+        """Counts, workers and tasks right now, as a dict.
+
+        Keys: ``total``, ``completed``, ``running``, ``queued``, ``failed``,
+        ``cancelled`` (they add up to ``total``), ``workers`` (one dict per
+        worker: ``id``, ``idle``, ``task``, ``queue_depth``, ``pool``, ...),
+        ``tasks`` (live tasks, up to ``max_queued`` queued ones, and the recent
+        finished ones: ``name``, ``state``, ``execution_duration_ms``,
+        ``queued_duration_ms``, ``progress_pct``, ...) and ``errors``.
+        """
+        _check_size("max_queued", max_queued)
+        return self._core.progress(True, max_queued)
+
+    # --------------------------------------------------------------- lifecycle
+
+    def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:
+        """Stop accepting tasks. ``cancel_pending=True`` cancels queued tasks
+        (their handles report ``cancelled``); otherwise queued tasks still run.
+        ``wait=True`` blocks until the workers finish. Safe to call twice and
+        from inside a task."""
+        drain = not cancel_pending
+        if wait:
+            self._core.shutdown(drain)
+            self._stop_event_loop()
+        else:
+            threading.Thread(target=self._finish_shutdown, args=(drain,),
+                             name="dftracer-shutdown", daemon=True).start()
+
+    def _finish_shutdown(self, drain: bool) -> None:
+        self._core.shutdown(drain)
+        self._stop_event_loop()
+
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            if not self.is_shutdown:
+                self.wait_all()
+        finally:
+            self.shutdown(wait=True)
+
+    def as_executor(self, pool: str = "compute") -> "RuntimeExecutor":
+        """A :class:`concurrent.futures.Executor` running on this runtime
+        (for ``loop.run_in_executor``, Dask, and other executor consumers)."""
+        from ._futures import RuntimeExecutor
+
+        return RuntimeExecutor(self, pool)
+
+    def __repr__(self) -> str:
+        state = "shut down" if self.is_shutdown else "running"
+        return f"<Runtime threads={self.threads} io_threads={self.io_threads} {state}>"
+
+
+def _describe(error: Optional[BaseException]) -> str:
+    if error is None:
+        return "unknown error"
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _strip(qualname: str) -> str:
+    return qualname.rpartition("<locals>.")[2]
+
