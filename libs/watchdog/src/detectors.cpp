@@ -63,13 +63,18 @@ const worker_sample* pass_view::worker(int id) const {
     return s.id == id ? &s : nullptr;
 }
 
-watchdog_report pass_view::make_report(report_kind kind, pool_kind pool, std::uint64_t task, int worker_id) {
+watchdog_report pass_view::make_report(report_kind kind, pool_kind pool, std::uint64_t task, int worker_id,
+                                       const std::string* name) {
     watchdog_report r;
     r.kind = kind;
     r.source = &ex;
     r.pool = pool;
     r.task_id = task;
-    if (task != 0) r.task_name = name_of(task);
+    if (name != nullptr) {
+        r.task_name = *name;
+    } else if (task != 0) {
+        r.task_name = name_of(task);
+    }
     r.worker = worker_id;
     if (const worker_sample* s = worker(worker_id)) {
         r.native_thread = s->native_thread;
@@ -97,19 +102,19 @@ void executor_monitor::check_timeouts(pass_view& view, std::vector<watchdog_repo
         if (d.timeout.count() <= 0 || is_epoch(d.started_at)) continue;
         if (view.now < d.started_at + std::chrono::duration_cast<clock::duration>(d.timeout)) continue;
         const auto elapsed = since(view.now, d.started_at);
-        const std::string label = task_label(d.id, d.name);
-        const std::string what = label + " exceeded its timeout of " + seconds(d.timeout);
-        // fail_task loses to a task that finished meanwhile: then nothing to report.
-        if (!view.ex.fail_task(d.id, std::make_exception_ptr(task_timeout(what)))) continue;
-        if (dropped) return;
+        const std::string what = task_label(d.id, d.name) + " exceeded its timeout of " + seconds(d.timeout);
         const worker_sample* s = view.worker(d.worker);
-        auto r = view.make_report(report_kind::timeout, s != nullptr ? s->pool : pool_kind::compute, d.id, d.worker);
-        r.task_name = d.name;
+        auto r = view.make_report(report_kind::timeout, s != nullptr ? s->pool : pool_kind::compute, d.id, d.worker,
+                                  &d.name);
         r.elapsed = elapsed;
         r.message = what + " (running for " + seconds(elapsed) +
                     (d.worker >= 0 ? " on " + worker_label(d.worker, r.pool) : std::string()) +
                     "); its handle failed with task_timeout and the task was asked to stop";
+        // fail_task loses to a task that finished meanwhile: nothing to report.
+        // It may run the executor's on_error hook here, which may unwatch it.
+        if (!view.ex.fail_task(d.id, std::make_exception_ptr(task_timeout(what)))) continue;
         out.push_back(std::move(r));
+        if (dropped) return;
     }
 }
 

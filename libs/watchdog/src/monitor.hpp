@@ -42,8 +42,10 @@ public:
     /// The sample of global worker `id`, or null.
     const worker_sample* worker(int id) const;
     /// A report about `task` on `worker` (worker may be -1), with identity
-    /// fields filled in; the caller adds elapsed, message and extras.
-    watchdog_report make_report(report_kind kind, pool_kind pool, std::uint64_t task, int worker);
+    /// fields filled in (the name looked up unless given); the caller adds
+    /// elapsed, message and extras.
+    watchdog_report make_report(report_kind kind, pool_kind pool, std::uint64_t task, int worker,
+                                const std::string* name = nullptr);
 
 private:
     std::unordered_map<std::uint64_t, std::optional<task_info>> cache_;

@@ -153,6 +153,7 @@ class Runtime:
         _check_name(name)
         if inspect.iscoroutine(fn):
             if args or kwargs:
+                fn.close()
                 raise TypeError("a coroutine object takes no arguments")
             return self._submit_coroutine(fn, name, pool, timeout)
         if not callable(fn):

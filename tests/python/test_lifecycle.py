@@ -1,0 +1,179 @@
+"""Default runtime, shutdown, interpreter exit and fork()."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+import dftracer.utils as dft
+from conftest import GENEROUS, run_python
+
+
+def test_default_runtime_is_lazy_and_thread_safe():
+    previous = dft.set_default_runtime(None)
+    try:
+        assert dft.peek_default_runtime() is None
+        seen = []
+        barrier = threading.Barrier(8)
+
+        def grab():
+            barrier.wait()
+            seen.append(dft.get_default_runtime())
+
+        threads = [threading.Thread(target=grab) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len({id(r) for r in seen}) == 1
+        assert dft.peek_default_runtime() is seen[0]
+        mine = dft.Runtime(threads=1)
+        assert dft.set_default_runtime(mine) is seen[0]
+        assert dft.get_default_runtime() is mine
+        with pytest.raises(TypeError):
+            dft.set_default_runtime("runtime")
+        seen[0].shutdown()
+        mine.shutdown()
+    finally:
+        dft.set_default_runtime(previous)
+
+
+def test_shutdown_cancel_pending(rt1):
+    started, release = threading.Event(), threading.Event()
+
+    def blocker():
+        started.set()
+        release.wait(GENEROUS)
+        return "finished"
+
+    running = rt1.submit(blocker)
+    assert started.wait(GENEROUS)
+    queued = [rt1.submit(print, i) for i in range(10)]
+    t = threading.Thread(target=rt1.shutdown, kwargs={"cancel_pending": True})
+    t.start()
+    release.set()
+    t.join(GENEROUS)
+    assert running.get() == "finished"
+    assert all(h.state == "cancelled" for h in queued)
+    with pytest.raises(RuntimeError, match="Runtime is shut down"):
+        rt1.submit(print)
+    rt1.shutdown()  # twice is fine
+
+
+def test_shutdown_from_inside_a_task(rt):
+    assert rt.submit(rt.shutdown).get(timeout=GENEROUS) is None
+    assert rt.is_shutdown
+
+
+def test_interpreter_exit_runs_queued_work_to_the_end(tmp_path):
+    out = tmp_path / "out.txt"
+    result = run_python(
+        f"""
+        import time
+        import dftracer.utils as dft
+        rt = dft.Runtime(threads=1)
+        def write(i):
+            time.sleep(0.001)
+            with open({str(out)!r}, "a") as f:
+                f.write(f"{{i}}\\n")
+        for i in range(200):
+            rt.submit(write, i)
+        dft.get_default_runtime().submit(write, 999)
+        print("exiting with work queued")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Fatal" not in result.stderr and "Traceback" not in result.stderr
+    lines = out.read_text().split()
+    assert len(lines) == 201
+
+
+def test_exit_while_tasks_raise_and_callbacks_fail():
+    result = run_python(
+        """
+        import dftracer.utils as dft
+        rt = dft.Runtime(threads=2)
+        rt.set_error_callback(lambda h, e: 1 / 0)
+        for i in range(100):
+            rt.submit(lambda: [][1])
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Fatal" not in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_fork_child_gets_fresh_default_and_parent_runtime_errors():
+    result = run_python(
+        """
+        import os, sys
+        import dftracer.utils as dft
+        parent_rt = dft.get_default_runtime()
+        assert parent_rt.submit(lambda: 1).get() == 1
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                parent_rt.submit(print)
+                code = 10
+            except RuntimeError as e:
+                if "fork" not in str(e):
+                    code = 11
+            child_rt = dft.get_default_runtime()
+            if child_rt is parent_rt:
+                code = 12
+            elif child_rt.submit(lambda: 41 + 1).get(timeout=30) != 42:
+                code = 13
+            os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        print("child exit", os.waitstatus_to_exitcode(status))
+        print("parent still works", parent_rt.submit(lambda: 2).get())
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "child exit 0" in result.stdout
+    assert "parent still works 2" in result.stdout
+
+
+def test_memory_flat_over_many_batches(rt):
+    import resource
+
+    def rss_kb():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    for _ in range(2):  # warm up pools and caches
+        for _ in range(20_000):
+            rt.submit(int)
+        rt.wait_all()
+    before = rss_kb()
+    for _ in range(10):
+        for _ in range(20_000):
+            rt.submit(int)
+        rt.wait_all()
+    growth_mb = (rss_kb() - before) / 1024
+    assert rt.get_progress(max_queued=0)["completed"] == 240_000
+    assert growth_mb < 64, f"peak RSS grew {growth_mb:.1f} MB over 200,000 tasks"
+
+
+def test_python_objects_are_released(rt):
+    import gc
+    import weakref
+
+    class Payload:
+        pass
+
+    payload = Payload()
+    ref = weakref.ref(payload)
+    h = rt.submit(lambda p: None, payload)
+    h.get()
+    del payload
+    gc.collect()
+    assert ref() is None, "the task kept its argument alive after finishing"
+    result = rt.submit(Payload).get()
+    ref = weakref.ref(result)
+    del result, h
+    gc.collect()
+    assert ref() is None, "a finished task's result outlived its handle"
