@@ -42,3 +42,26 @@ def run_python(code: str, timeout: float = 120.0, **kwargs) -> subprocess.Comple
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True, text=True, timeout=timeout, env=env, **kwargs,
     )
+
+
+ANCHORS = ("threadpool", "serial")
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Print each benchmark group's median against its anchor (same run)."""
+    session = getattr(config, "_benchmarksession", None)
+    benchmarks = getattr(session, "benchmarks", None) or []
+    if not benchmarks:
+        return
+    groups: dict = {}
+    for bench in benchmarks:
+        groups.setdefault(bench.group, {})[bench.name.rsplit("_", 1)[-1]] = bench.stats.median
+    terminalreporter.section("dftracer-utils ratios (anchor median / median: > 1 is faster)")
+    for group, medians in sorted(groups.items()):
+        for anchor in ANCHORS:
+            if anchor in medians:
+                for name, median in sorted(medians.items()):
+                    terminalreporter.write_line(
+                        f"{group:28s} {name:12s} {median * 1e3:10.2f} ms   "
+                        f"vs {anchor}: {medians[anchor] / median:6.2f}x"
+                    )
