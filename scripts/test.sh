@@ -5,4 +5,5 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 start=$(date +%s)
 bash "$ROOT/scripts/test-cpp.sh"
+bash "$ROOT/scripts/test-python.sh"
 echo "== all tests passed in $(( $(date +%s) - start )) s"

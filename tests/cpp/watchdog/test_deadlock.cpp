@@ -1,0 +1,221 @@
+// Deadlocks: every worker of a pool blocked in a wait that cannot end, with
+// the wait-for cycle named where it is known.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "watchdog_support.hpp"
+
+using namespace dftracer;
+using namespace dftracer::test;
+
+namespace {
+
+watchdog_config deadlocks_only() {
+    auto c = manual_config();
+    c.slow_threshold = 0ms;
+    c.stall_threshold = 0ms;
+    return c;
+}
+
+bool all_waiting(const std::vector<worker_sample>& samples, pool_kind pool) {
+    return std::all_of(samples.begin(), samples.end(),
+                       [&](const worker_sample& s) { return s.pool != pool || s.waiting_for != 0; });
+}
+
+/// Two tasks that wait for each other. Breaking it: fail one of them.
+struct two_cycle {
+    event a_started, b_started, handles_ready;
+    task_handle<void> a, b;
+
+    two_cycle(executor& ex, pool_kind pool_a, pool_kind pool_b) {
+        a = ex.submit(
+            [this] {
+                a_started.set();
+                handles_ready.wait();
+                b.wait();
+            },
+            {.name = "a", .pool = pool_a});
+        b = ex.submit(
+            [this] {
+                b_started.set();
+                handles_ready.wait();
+                a.wait();
+            },
+            {.name = "b", .pool = pool_b});
+        EXPECT_TRUE(a_started.wait());
+        EXPECT_TRUE(b_started.wait());
+        handles_ready.set();
+    }
+    void wait_blocked(const executor& ex) {
+        EXPECT_TRUE(wait_for_samples(ex, [&](const auto& s) {
+            int waiting = 0;
+            for (const auto& w : s) waiting += (w.waiting_for == a.id() || w.waiting_for == b.id()) ? 1 : 0;
+            return waiting == 2;
+        }));
+    }
+    void break_it(executor& ex) {
+        EXPECT_TRUE(ex.fail_task(a.id(), std::make_exception_ptr(std::runtime_error("broken by the test"))));
+        b.wait();
+        a.wait();
+        ex.wait_all();
+    }
+};
+
+}  // namespace
+
+TEST(WatchdogDeadlock, TwoTasksWaitingForEachOtherAreReportedWithTheCycle) {
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    watchdog wd(deadlocks_only());
+    wd.watch(ex);
+    two_cycle cycle(ex, pool_kind::compute, pool_kind::compute);
+    cycle.wait_blocked(ex);
+    ASSERT_TRUE(all_waiting(ex.sample_workers(), pool_kind::compute));
+
+    const auto t0 = clock::now();
+    EXPECT_TRUE(wd.check_at(t0).empty());
+    EXPECT_TRUE(wd.check_at(t0 + 4999ms).empty());
+    auto reports = wd.check_at(t0 + 5s);
+    ASSERT_EQ(reports.size(), 1u);
+    const auto& r = reports[0];
+    EXPECT_EQ(r.kind, report_kind::deadlock);
+    EXPECT_EQ(r.pool, pool_kind::compute);
+    EXPECT_EQ(r.elapsed, std::chrono::nanoseconds(5s));
+    ASSERT_EQ(r.cycle.size(), 2u);
+    std::vector<std::uint64_t> sorted = r.cycle;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, (std::vector<std::uint64_t>{cycle.a.id(), cycle.b.id()}));
+    EXPECT_EQ(r.task_id, r.cycle.front());
+    EXPECT_TRUE(r.task_name == "a" || r.task_name == "b");
+    EXPECT_GE(r.worker, 0);
+    EXPECT_NE(r.native_thread, 0u);
+    std::vector<int> workers = r.workers;
+    std::sort(workers.begin(), workers.end());
+    EXPECT_EQ(workers, (std::vector<int>{0, 1}));
+    EXPECT_EQ(r.native_threads.size(), r.workers.size());
+    EXPECT_NE(r.message.find("cycle"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("'a'"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("'b'"), std::string::npos) << r.message;
+
+    // Escalates like slow tasks, and stays watched.
+    EXPECT_TRUE(wd.check_at(t0 + 9s).empty());
+    EXPECT_EQ(wd.check_at(t0 + 10s).size(), 1u);
+    cycle.break_it(ex);
+    EXPECT_TRUE(wd.check_at(t0 + 1h).empty());
+}
+
+TEST(WatchdogDeadlock, CycleAcrossPoolsIsReportedForEachBlockedPool) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    watchdog wd(deadlocks_only());
+    wd.watch(ex);
+    two_cycle cycle(ex, pool_kind::compute, pool_kind::io);
+    cycle.wait_blocked(ex);
+    const auto t0 = clock::now();
+    EXPECT_TRUE(wd.check_at(t0).empty());
+    auto reports = wd.check_at(t0 + 5s);
+    ASSERT_EQ(reports.size(), 2u);
+    EXPECT_NE(reports[0].pool, reports[1].pool);
+    for (const auto& r : reports) {
+        EXPECT_EQ(r.kind, report_kind::deadlock);
+        EXPECT_EQ(r.cycle.size(), 2u);
+    }
+    cycle.break_it(ex);
+}
+
+TEST(WatchdogDeadlock, WaitingOnARunningTaskIsNotADeadlock) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    watchdog wd(deadlocks_only());
+    wd.watch(ex);
+    event io_started, release;
+    auto io = ex.submit(
+        [&] {
+            io_started.set();
+            release.wait();
+        },
+        {.name = "slow-read", .pool = pool_kind::io});
+    ASSERT_TRUE(io_started.wait());
+    auto waiter = ex.submit([&] { io.wait(); }, {.name = "consumer"});
+    ASSERT_TRUE(wait_for_samples(ex, [&](const auto& s) { return s[0].waiting_for == io.id(); }));
+    const auto t0 = clock::now();
+    EXPECT_TRUE(wd.check_at(t0).empty());
+    EXPECT_TRUE(wd.check_at(t0 + 1h).empty());  // the io task can still finish
+    release.set();
+    waiter.wait();
+}
+
+TEST(WatchdogDeadlock, DisabledWithZeroThreshold) {
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    auto config = deadlocks_only();
+    config.deadlock_threshold = 0ms;
+    watchdog wd(config);
+    wd.watch(ex);
+    two_cycle cycle(ex, pool_kind::compute, pool_kind::compute);
+    cycle.wait_blocked(ex);
+    const auto t0 = clock::now();
+    EXPECT_TRUE(wd.check_at(t0).empty());
+    EXPECT_TRUE(wd.check_at(t0 + 1h).empty());
+    cycle.break_it(ex);
+}
+
+// b runs d inline (work-helping: waiting for d, it claims it), and d waits
+// for a; a waits for b. b is innermost on no worker, so the edge a -> b goes
+// through the worker that started b: an uncertain edge, trusted only while
+// nothing else in the executor runs un-blocked.
+TEST(WatchdogDeadlock, CycleThroughAHelpedTaskIsFoundWhenNothingElseRuns) {
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    watchdog wd(deadlocks_only());
+    wd.watch(ex);
+    event a_started, ready;
+    task_handle<void> a, b;
+    a = ex.submit(
+        [&] {
+            a_started.set();
+            ready.wait();  // a plain wait: this worker cannot steal d
+            b.wait();
+        },
+        {.name = "a"});
+    ASSERT_TRUE(a_started.wait());
+    b = ex.submit(
+        [&] {
+            auto d = ex.submit([&] { a.wait(); }, {.name = "d"});
+            d.wait();
+        },
+        {.name = "b"});
+    ASSERT_TRUE(wait_for_samples(ex, [&](const auto& s) {
+        return std::any_of(s.begin(), s.end(), [&](const worker_sample& w) { return w.waiting_for == a.id(); });
+    }));
+    ready.set();
+    ASSERT_TRUE(wait_for_samples(ex, [&](const auto& s) { return all_waiting(s, pool_kind::compute); }));
+
+    // An unrelated task running on the io pool could be what b waits for
+    // (if b were a suspended coroutine): no report while it runs.
+    event io_started, io_release;
+    auto io = ex.submit(
+        [&] {
+            io_started.set();
+            io_release.wait();
+        },
+        {.pool = pool_kind::io});
+    ASSERT_TRUE(io_started.wait());
+    (void)sample_running(ex, io.id());
+    const auto t0 = clock::now();
+    EXPECT_TRUE(wd.check_at(t0).empty());
+    EXPECT_TRUE(wd.check_at(t0 + 5s).empty());
+    io_release.set();
+    io.wait();
+    ASSERT_TRUE(wait_for_samples(ex, [](const auto& s) { return s.back().task_id == 0; }));
+
+    auto reports = wd.check_at(t0 + 6s);
+    // The io worker's tasks_run changed, not the compute pool's signature.
+    ASSERT_EQ(reports.size(), 1u);
+    const auto& r = reports[0];
+    EXPECT_EQ(r.kind, report_kind::deadlock);
+    ASSERT_EQ(r.cycle.size(), 2u);
+    EXPECT_NE(std::find(r.cycle.begin(), r.cycle.end(), a.id()), r.cycle.end());
+    EXPECT_NE(r.message.find("'d'"), std::string::npos) << r.message;
+
+    EXPECT_TRUE(ex.fail_task(a.id(), std::make_exception_ptr(std::runtime_error("broken by the test"))));
+    b.wait();
+    ex.wait_all();
+}

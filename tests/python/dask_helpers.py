@@ -1,0 +1,49 @@
+"""Functions the Dask tests ship to worker processes (importable by name)."""
+
+from __future__ import annotations
+
+import time
+
+from dftracer.utils.dask import get_worker_runtime
+
+
+def runtime_facts(dask_worker):
+    import threading
+
+    import dftracer.utils as dft
+
+    rt = get_worker_runtime(dask_worker)
+    return {
+        "pid": __import__("os").getpid(),
+        "threads": rt.threads,
+        "is_default": dft.get_default_runtime() is rt,
+        "square": rt.submit(lambda x: x * x, 7).get(),
+        "thread": threading.current_thread().name,
+    }
+
+
+def current_thread_and_worker():
+    import threading
+
+    import dftracer.utils as dft
+
+    return threading.current_thread().name, dft._core.current_worker_id()
+
+
+def fan_out(n):
+    import dftracer.utils as dft
+
+    rt = dft.get_default_runtime()
+    return sum(h.get() for h in [rt.submit(pow, i, 2) for i in range(n)])
+
+
+def stuck_forever():
+    import dftracer.utils as dft
+
+    rt = dft.get_default_runtime()
+    rt.submit(time.sleep, 3600, name="stuck-sleep")
+    return "submitted"
+
+
+def runtime_threads(dask_worker):
+    return get_worker_runtime(dask_worker).threads
