@@ -15,7 +15,7 @@ rm -rf "$DIST" "$WHEELHOUSE"
 "$PY" -m pip wheel "$ROOT" --no-deps -q -w "$DIST"
 
 echo "== Python: auditwheel repair"
-auditwheel repair -q "$DIST"/*.whl -w "$WHEELHOUSE"
+auditwheel repair "$DIST"/*.whl -w "$WHEELHOUSE" | grep -E "^Fixed|Repaired|Wheel" || true
 WHEEL="$(ls "$WHEELHOUSE"/*.whl)"
 echo "   $(basename "$WHEEL")"
 

@@ -32,6 +32,10 @@ std::vector<const worker_sample*> pool_workers(const pass_view& view, pool_kind 
     return out;
 }
 
+std::string busy_workers(std::size_t n) {
+    return n == 1 ? std::string("its only worker busy") : "all " + std::to_string(n) + " workers busy";
+}
+
 void add_worker(watchdog_report& r, const worker_sample& s) {
     if (std::find(r.workers.begin(), r.workers.end(), s.id) != r.workers.end()) return;
     r.workers.push_back(s.id);
@@ -190,7 +194,7 @@ void executor_monitor::check_stall(pass_view& view, pool_kind pool, nanoseconds 
     auto r = view.make_report(report_kind::stall, pool, oldest->task_id, oldest->id);
     r.elapsed = elapsed;
     r.message = std::string("the ") + to_string(pool) + " pool is stalled: " + std::to_string(queued) +
-                " queued, all " + std::to_string(workers.size()) + " workers busy, and no task started or finished for " +
+                " queued, " + busy_workers(workers.size()) + ", and no task started or finished for " +
                 seconds(elapsed) + " (stall threshold " + seconds(threshold) + "); longest running: " +
                 task_label(oldest->task_id, r.task_name) + " on " + worker_label(oldest->id, pool) + " for " +
                 seconds(since(view.now, oldest->running_since));
@@ -227,8 +231,8 @@ void executor_monitor::check_deadlock(pass_view& view, pool_kind pool, nanosecon
     for (int w : finding->workers) {
         if (const worker_sample* s = view.worker(w)) add_worker(r, *s);
     }
-    r.message = std::string("all ") + std::to_string(workers.size()) + " " + to_string(pool) +
-                " workers are blocked waiting and none of the waits can end, unchanged for " + seconds(elapsed) +
+    r.message = (workers.size() == 1 ? std::string("the only ") : "all " + std::to_string(workers.size()) + " ") +
+                to_string(pool) + (workers.size() == 1 ? " worker is" : " workers are") + " blocked waiting and none of the waits can end, unchanged for " + seconds(elapsed) +
                 " (deadlock threshold " + seconds(threshold) + "): " + finding->chains;
     out.push_back(std::move(r));
 }
