@@ -34,6 +34,19 @@ def rt1() -> Iterator[dft.Runtime]:
     runtime.shutdown(wait=True, cancel_pending=True)
 
 
+def wait_until(predicate, timeout: float = GENEROUS) -> bool:
+    """Poll `predicate` until true or `timeout` passes (for state another
+    thread changes without an event to wait on)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
 def run_python(code: str, timeout: float = 120.0, **kwargs) -> subprocess.CompletedProcess:
     """Run `code` in a fresh interpreter (same environment) and capture output."""
     env = dict(os.environ)

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import dftracer.utils as dft
-from conftest import GENEROUS, run_python
+from conftest import GENEROUS, run_python, wait_until
 
 
 def test_default_runtime_is_lazy_and_thread_safe():
@@ -54,6 +54,9 @@ def test_shutdown_cancel_pending(rt1):
     queued = [rt1.submit(print, i) for i in range(10)]
     t = threading.Thread(target=rt1.shutdown, kwargs={"cancel_pending": True})
     t.start()
+    # Queued tasks are cancelled at once, while the running one still runs.
+    assert wait_until(lambda: all(h.done() for h in queued))
+    assert not running.done()
     release.set()
     t.join(GENEROUS)
     assert running.get() == "finished"

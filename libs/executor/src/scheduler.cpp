@@ -261,6 +261,18 @@ bool scheduler::help_once(worker& w) {
     return true;
 }
 
+bool scheduler::help_with_own_children(worker& w) {
+    job j = 0;
+    {
+        std::lock_guard<spin_lock> guard(w.queue_lock);
+        if (w.local.empty()) return false;
+        j = w.local.pop_back();
+        w.update_depth();
+    }
+    run_job(w, j);
+    return true;
+}
+
 void scheduler::sleep_until_work(worker& w) {
     pool& p = *w.home;
     w.sleeping.store(true, std::memory_order_relaxed);

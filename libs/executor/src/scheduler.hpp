@@ -163,6 +163,7 @@ private:
     void wake_one(pool& p);
     void wake_all();
     bool help_once(worker& w);
+    bool help_with_own_children(worker& w);
     std::uint64_t outstanding() const noexcept;
     void notify_idle_waiters();
     registry_shard& shard(int index) noexcept;

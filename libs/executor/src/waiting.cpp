@@ -10,6 +10,9 @@ namespace dftracer::detail {
 
 namespace {
 
+/// Nesting depth up to which a waiting worker runs any queued task.
+constexpr int max_unrelated_help_depth = 8;
+
 /// Wakes a worker parked in a helping wait.
 struct worker_waiter final : waiter {
     explicit worker_waiter(worker& w) : target(w) {}
@@ -97,8 +100,13 @@ bool scheduler::wait(record& rec, const clock::time_point* deadline) {
     }
     worker_waiter node(*w);
     const auto outer_waiting = w->waiting_for.load(std::memory_order_relaxed);
+    // Helping nests tasks on this thread's stack. Beyond a few levels only the
+    // worker's own recent children are run (they are what waits depend on);
+    // unrelated queued work is left to other workers, so deep nesting cannot
+    // exhaust the stack (or Python's recursion limit) on long queues.
+    const bool shallow = thread_context::get().depth < max_unrelated_help_depth;
     while (!rec.done() && !deadline_passed(deadline)) {
-        if (help_once(*w)) continue;
+        if (shallow ? help_once(*w) : help_with_own_children(*w)) continue;
         if (!rec.add_waiter(node)) break;
         w->waiting_for.store(rec.id, std::memory_order_release);
         park_helping(*w, deadline, [&] { return rec.done(); });
