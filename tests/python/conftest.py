@@ -10,11 +10,10 @@ import os
 import subprocess
 import sys
 import textwrap
-from typing import Iterator
-
-import pytest
+from collections.abc import Iterator
 
 import dftracer.utils as dft
+import pytest
 
 GENEROUS = 30.0  # seconds; only reached when something is broken
 

@@ -7,8 +7,6 @@ import concurrent.futures
 
 import pytest
 
-import dftracer.utils as dft
-
 
 async def double_later(x):
     await asyncio.sleep(0.001)

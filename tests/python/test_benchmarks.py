@@ -12,9 +12,8 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 
-import pytest
-
 import dftracer.utils as dft
+import pytest
 
 THREADS = 2
 TINY = 50_000

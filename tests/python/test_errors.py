@@ -8,8 +8,6 @@ import threading
 import traceback
 
 import pytest
-
-import dftracer.utils as dft
 from conftest import GENEROUS
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import sys
 import threading
 
-import pytest
-
 import dftracer.utils as dft
+import pytest
 from conftest import GENEROUS, run_python, wait_until
 
 

@@ -3,9 +3,8 @@ functions it assumes defined)."""
 
 from __future__ import annotations
 
-import pytest
-
 import dftracer.utils as dft
+import pytest
 
 
 def process(f):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import functools
 import threading
 
-import pytest
-
 import dftracer.utils as dft
+import pytest
 from conftest import GENEROUS
 
 

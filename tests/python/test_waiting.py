@@ -6,8 +6,6 @@ import hashlib
 import threading
 
 import pytest
-
-import dftracer.utils as dft
 from conftest import GENEROUS, run_python
 
 

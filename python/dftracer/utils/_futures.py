@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ._handle import TaskHandle
 
@@ -20,16 +21,16 @@ class RuntimeExecutor(concurrent.futures.Executor):
     running (it may be shared).
     """
 
-    def __init__(self, runtime: "Runtime", pool: str = "compute") -> None:
+    def __init__(self, runtime: Runtime, pool: str = "compute") -> None:
         self._options = runtime.options(pool=pool)
         self._runtime = runtime
         self._shutdown = False
-        self._futures: "set[concurrent.futures.Future[Any]]" = set()
+        self._futures: set[concurrent.futures.Future[Any]] = set()
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
-        future: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         handle = self._options.submit(fn, *args, **kwargs)
 
         def settle(done: TaskHandle) -> None:
@@ -41,7 +42,7 @@ class RuntimeExecutor(concurrent.futures.Executor):
             else:
                 future.set_result(done.get())
 
-        def propagate_cancel(f: "concurrent.futures.Future[Any]") -> None:
+        def propagate_cancel(f: concurrent.futures.Future[Any]) -> None:
             self._futures.discard(f)
             if f.cancelled():
                 handle.cancel()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Callable, Generator, Optional
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import _core
 
 if TYPE_CHECKING:
-    from ._runtime import Runtime
+    pass
 
 
 class TaskHandle:
@@ -86,7 +87,7 @@ class TaskHandle:
         Never blocks."""
         return self._task.exception()
 
-    def add_done_callback(self, fn: Callable[["TaskHandle"], Any]) -> None:
+    def add_done_callback(self, fn: Callable[[TaskHandle], Any]) -> None:
         """Call ``fn(handle)`` once the task finishes.
 
         Runs on the thread that finished the task (a worker), or at once on
@@ -101,7 +102,7 @@ class TaskHandle:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
-        def transfer(_: "TaskHandle") -> None:
+        def transfer(_: TaskHandle) -> None:
             loop.call_soon_threadsafe(_settle, future, self)
 
         self.add_done_callback(transfer)
@@ -117,7 +118,7 @@ class TaskHandle:
         return f"<TaskHandle id={self.id} name={self.name!r} state={self.state}>"
 
 
-def _settle(future: "asyncio.Future[Any]", handle: TaskHandle) -> None:
+def _settle(future: asyncio.Future[Any], handle: TaskHandle) -> None:
     if future.cancelled():
         return
     error = handle.exception

@@ -8,7 +8,8 @@ import inspect
 import logging
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import _core
 from ._handle import TaskHandle, _check_timeout
@@ -22,7 +23,7 @@ logger = logging.getLogger("dftracer.utils")
 _POOLS = ("compute", "io")
 
 #: Every live runtime, so interpreter exit can drain them (see _lifecycle).
-_live_runtimes: "weakref.WeakSet[Runtime]" = weakref.WeakSet()
+_live_runtimes: weakref.WeakSet[Runtime] = weakref.WeakSet()
 
 
 def _check_size(label: str, value: Any) -> int:
@@ -51,7 +52,7 @@ class TaskOptions:
 
     __slots__ = ("_runtime", "pool", "timeout")
 
-    def __init__(self, runtime: "Runtime", pool: str = "compute", timeout: Optional[float] = None):
+    def __init__(self, runtime: Runtime, pool: str = "compute", timeout: Optional[float] = None):
         if pool not in _POOLS:
             raise ValueError(f"pool must be 'compute' or 'io', got {pool!r}")
         timeout = _check_timeout(timeout)
@@ -90,7 +91,7 @@ class Runtime:
         _check_size("io_threads", io_threads)
         _check_size("history", history)
         self._core = _core.Executor(threads, io_threads, history)
-        self._failed: List[TaskHandle] = []
+        self._failed: list[TaskHandle] = []
         self._failed_lock = threading.Lock()
         self._error_callback: Optional[Callable[[TaskHandle, BaseException], Any]] = None
         self._loop_lock = threading.Lock()
@@ -148,7 +149,7 @@ class Runtime:
         iterator over the results in order (raising the first failure met)."""
         return self._map(fn, iterables, name, "compute", None)
 
-    def _submit(self, fn: Any, args: tuple, kwargs: Dict[str, Any], name: Optional[str],
+    def _submit(self, fn: Any, args: tuple, kwargs: dict[str, Any], name: Optional[str],
                 pool: str, timeout: Optional[float]) -> TaskHandle:
         _check_name(name)
         if inspect.iscoroutine(fn):
@@ -169,7 +170,7 @@ class Runtime:
              timeout: Optional[float]) -> Iterator[Any]:
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-        handles = [self._submit(fn, items, {}, name, pool, timeout) for items in zip(*iterables)]
+        handles = [self._submit(fn, items, {}, name, pool, timeout) for items in zip(*iterables, strict=False)]
 
         def results() -> Iterator[Any]:
             for handle in handles:
@@ -254,7 +255,7 @@ class Runtime:
 
     # ----------------------------------------------------------------- errors
 
-    def get_failed(self) -> List[TaskHandle]:
+    def get_failed(self) -> list[TaskHandle]:
         """Handles of failed tasks, oldest first; they stay until :meth:`clear_failed`."""
         with self._failed_lock:
             return list(self._failed)
@@ -287,7 +288,7 @@ class Runtime:
 
     # --------------------------------------------------------------- progress
 
-    def get_progress(self, *, max_queued: int = 1000) -> Dict[str, Any]:
+    def get_progress(self, *, max_queued: int = 1000) -> dict[str, Any]:
         """Counts, workers and tasks right now, as a dict.
 
         Keys: ``total``, ``completed``, ``running``, ``queued``, ``failed``,
@@ -319,7 +320,7 @@ class Runtime:
         self._core.shutdown(drain)
         self._stop_event_loop()
 
-    def __enter__(self) -> "Runtime":
+    def __enter__(self) -> Runtime:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -329,7 +330,7 @@ class Runtime:
         finally:
             self.shutdown(wait=True)
 
-    def as_executor(self, pool: str = "compute") -> "RuntimeExecutor":
+    def as_executor(self, pool: str = "compute") -> RuntimeExecutor:
         """A :class:`concurrent.futures.Executor` running on this runtime
         (for ``loop.run_in_executor``, Dask, and other executor consumers)."""
         from ._futures import RuntimeExecutor
