@@ -1,6 +1,10 @@
 // The public executor facade and the free functions that headers declare.
 #include "dftracer/executor/executor.hpp"
 
+#include <algorithm>
+
+#include "dftracer/executor/trace.hpp"
+
 #include "scheduler.hpp"
 #include "thread_context.hpp"
 
@@ -44,6 +48,14 @@ executor_snapshot executor::snapshot(const snapshot_options& options) const {
 }
 
 std::vector<worker_sample> executor::sample_workers() const { return impl_->sample_workers(); }
+
+std::vector<task_info> executor::recorded_tasks() const {
+    auto tasks = impl_->snapshot({true, 0}).tasks;
+    std::erase_if(tasks, [](const task_info& t) { return t.started_at.time_since_epoch().count() == 0; });
+    return tasks;
+}
+
+void executor::export_trace(const std::filesystem::path& path) const { write_trace(path, recorded_tasks()); }
 
 std::vector<task_deadline> executor::deadlines() const { return impl_->deadlines(); }
 

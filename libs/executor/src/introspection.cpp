@@ -9,24 +9,6 @@ namespace dftracer::detail {
 
 namespace {
 
-clock::time_point from_ns(std::int64_t ns) {
-    return clock::time_point(std::chrono::nanoseconds(ns));
-}
-
-task_info info_of(const record& rec) {
-    task_info info;
-    info.id = rec.id;
-    info.name = rec.name;
-    info.state = rec.state();
-    info.pool = rec.pool;
-    info.worker = rec.worker.load(std::memory_order_relaxed);
-    info.queued_at = from_ns(rec.queued_ns.load(std::memory_order_relaxed));
-    info.started_at = from_ns(rec.started_ns.load(std::memory_order_relaxed));
-    info.finished_at = from_ns(rec.finished_ns.load(std::memory_order_relaxed));
-    if (is_terminal(info.state)) info.error = rec.error_message();
-    return info;
-}
-
 template <class Fn>
 void for_each_queued(const worker& w, Fn&& fn) {
     for (const auto* q : {&w.local, &w.inbox}) {
@@ -37,6 +19,25 @@ void for_each_queued(const worker& w, Fn&& fn) {
 }
 
 }  // namespace
+
+clock::time_point from_ns(std::int64_t ns) noexcept {
+    return clock::time_point(std::chrono::nanoseconds(ns));
+}
+
+task_info info_of(const record& rec) {
+    task_info info;
+    info.id = rec.id;
+    info.name = rec.name;
+    info.state = rec.state();
+    info.pool = rec.pool;
+    info.kind = rec.kind();
+    info.worker = rec.worker.load(std::memory_order_relaxed);
+    info.queued_at = from_ns(rec.queued_ns.load(std::memory_order_relaxed));
+    info.started_at = from_ns(rec.started_ns.load(std::memory_order_relaxed));
+    info.finished_at = from_ns(rec.finished_ns.load(std::memory_order_relaxed));
+    if (is_terminal(info.state)) info.error = rec.error_message();
+    return info;
+}
 
 task_counts scheduler::counts() const noexcept {
     // Read order matters: finished counters, then started, then unstarted

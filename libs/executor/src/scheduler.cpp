@@ -23,10 +23,11 @@ void history_ring::push(const record& rec, task_state terminal) {
     slot.name = rec.name;  // reuses the slot's capacity
     slot.state = terminal;
     slot.pool = rec.pool;
+    slot.kind = rec.kind();
     slot.worker = rec.worker.load(std::memory_order_relaxed);
-    slot.queued_at = clock::time_point(std::chrono::nanoseconds(rec.queued_ns.load(std::memory_order_relaxed)));
-    slot.started_at = clock::time_point(std::chrono::nanoseconds(rec.started_ns.load(std::memory_order_relaxed)));
-    slot.finished_at = clock::time_point(std::chrono::nanoseconds(rec.finished_ns.load(std::memory_order_relaxed)));
+    slot.queued_at = from_ns(rec.queued_ns.load(std::memory_order_relaxed));
+    slot.started_at = from_ns(rec.started_ns.load(std::memory_order_relaxed));
+    slot.finished_at = from_ns(rec.finished_ns.load(std::memory_order_relaxed));
     slot.error = rec.error_message();
     next_ = (next_ + 1) % slots_.size();
     count_ = std::min(count_ + 1, slots_.size());
@@ -335,16 +336,7 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
 
     if (terminal == task_state::failed && config_.on_error) {
         try {
-            task_info info;
-            info.id = rec.id;
-            info.name = rec.name;
-            info.state = terminal;
-            info.pool = rec.pool;
-            info.worker = rec.worker.load(std::memory_order_relaxed);
-            info.queued_at = clock::time_point(std::chrono::nanoseconds(rec.queued_ns.load(std::memory_order_relaxed)));
-            info.started_at = clock::time_point(std::chrono::nanoseconds(rec.started_ns.load(std::memory_order_relaxed)));
-            info.finished_at = clock::time_point(std::chrono::nanoseconds(rec.finished_ns.load(std::memory_order_relaxed)));
-            info.error = rec.error_message();
+            task_info info = info_of(rec);
             config_.on_error(info, rec.error());
         } catch (...) {
             // The hook's own failure must not hide the task's; nothing to do.

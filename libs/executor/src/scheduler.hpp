@@ -40,6 +40,9 @@ inline record* job_record(job j) noexcept { return reinterpret_cast<record*>(j &
 inline bool job_is_resume(job j) noexcept { return (j & resume_bit) != 0; }
 
 std::int64_t now_ns() noexcept;
+clock::time_point from_ns(std::int64_t ns) noexcept;
+/// A record's current fields as a task_info value.
+task_info info_of(const record& rec);
 
 /// Finished-task records of one registry shard, oldest overwritten first.
 class history_ring {

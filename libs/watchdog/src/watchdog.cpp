@@ -95,14 +95,21 @@ struct watchdog::impl {
         return fn();
     }
 
+    // An expired shared entry is ignored: a new executor may live at its address.
     std::vector<std::shared_ptr<watched>>::iterator find_entry(const executor& ex) {
-        return std::find_if(entries.begin(), entries.end(),
-                            [&](const auto& e) { return !e->removed && e->raw == &ex; });
+        return std::find_if(entries.begin(), entries.end(), [&](const auto& e) {
+            return !e->removed && e->raw == &ex && !(e->shared && e->weak.expired());
+        });
     }
 
     bool add(executor* raw, std::shared_ptr<executor> owner) {
         return with_entries([&] {
             if (find_entry(*raw) != entries.end()) return false;
+            if (!in_pass_here()) {  // a pass erases these too; a stopped watchdog relies on this
+                entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                             [](const auto& e) { return e->removed || (e->shared && e->weak.expired()); }),
+                              entries.end());
+            }
             auto e = std::make_shared<watched>();
             e->raw = raw;
             if (owner) {
@@ -269,11 +276,7 @@ bool watchdog::unwatch(const executor& ex) {
 
 bool watchdog::is_watching(const executor& ex) const {
     auto& self = *impl_;
-    return self.with_entries([&] {
-        auto it = self.find_entry(ex);
-        if (it == self.entries.end()) return false;
-        return !(*it)->shared || !(*it)->weak.expired();
-    });
+    return self.with_entries([&] { return self.find_entry(ex) != self.entries.end(); });
 }
 
 std::size_t watchdog::add_callback(report_callback callback) { return impl_->callbacks.add(std::move(callback)); }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -102,6 +103,12 @@ public:
     executor_snapshot snapshot(const snapshot_options& options = {}) const;
     /// Lock-free per-worker samples, for watchdogs and samplers.
     std::vector<worker_sample> sample_workers() const;
+    /// Tasks recorded for timelines: every started task still live, and the
+    /// finished ones kept in the history ring (config.history_size, which
+    /// bounds the memory; 0 turns recording of finished tasks off).
+    std::vector<task_info> recorded_tasks() const;
+    /// Writes recorded_tasks() as a timeline; see write_trace() for formats.
+    void export_trace(const std::filesystem::path& path) const;
     /// Started, unfinished tasks that have a timeout. Costs nothing (no lock)
     /// while no such task is live.
     std::vector<task_deadline> deadlines() const;

@@ -17,6 +17,7 @@ struct task_info {
     std::string name;
     task_state state = task_state::queued;
     pool_kind pool = pool_kind::compute;
+    task_kind kind = task_kind::callable;
     /// Global worker index that ran (or is running) the task; -1 if none yet.
     int worker = -1;
     clock::time_point queued_at{};

@@ -29,6 +29,10 @@ enum class task_state : std::uint8_t {
     cancelled = 4,
 };
 
+/// What a task's body is: a C++ callable, a C++ coroutine, or Python code run
+/// by the bindings. Shown as the trace category.
+enum class task_kind : std::uint8_t { callable = 0, coroutine = 1, python = 2 };
+
 /// "queued", "running", ... (static storage, never null).
 const char* to_string(task_state state) noexcept;
 /// "compute" or "io" (static storage, never null).

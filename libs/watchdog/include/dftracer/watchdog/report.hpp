@@ -54,9 +54,11 @@ struct watchdog_report {
     std::chrono::nanoseconds elapsed{0};
     /// One line of text, complete on its own (no trailing newline).
     std::string message;
-    /// deadlock: the tasks of the wait-for cycle, each waiting for the next
-    /// and the last for the first. Empty when no cycle is known (for example
-    /// a wait on a suspended coroutine, whose wait-for edge is not sampled).
+    /// deadlock: the wait-for cycle, as the task each worker on it is running
+    /// (innermost), in order: each waits for the next (or for a task that the
+    /// next one's worker holds beneath it, having run the next one while
+    /// helping), and the last for the first. Empty when no cycle is known (for
+    /// example a wait on a suspended coroutine, whose edges are not sampled).
     std::vector<std::uint64_t> cycle;
     /// Every worker the report is about (slow/timeout: one; stall: the whole
     /// pool; deadlock: the pool plus workers on its wait-for chains), with
