@@ -95,7 +95,7 @@ def main() -> int:
     files = int(sys.argv[2]) if len(sys.argv) > 2 else 300
     os.makedirs(directory, exist_ok=True)
 
-    with dft.Runtime(threads=0, io_threads=0) as rt:
+    with dft.Runtime(threads=0, io_threads=0, history=4 * files) as rt:
         print(f"runtime: {rt.threads} compute threads, {rt.io_threads} io threads")
 
         start = time.perf_counter()
@@ -113,6 +113,13 @@ def main() -> int:
         elapsed = time.perf_counter() - start
         rt.wait_all(raise_on_error=True)
         progress = rt.get_progress(max_queued=0)
+        trace_path = os.path.join(directory, "runtime-trace.json")
+        rt.export_trace(trace_path)
+        timeline_path = os.path.join(directory, "runtime-timeline.png")
+        try:
+            rt.plot_timeline(timeline_path, title=f"{files} trace files: write, read (io), parse (compute)")
+        except ImportError:
+            timeline_path = "(install matplotlib for the timeline picture)"
 
     calls: collections.Counter = collections.Counter()
     moved: collections.Counter = collections.Counter()
@@ -134,6 +141,8 @@ def main() -> int:
     print("\nbusiest files by bytes moved:")
     for fname, n in moved.most_common(5):
         print(f"  {fname:28s} {n / 1e6:10.1f} MB")
+    print(f"\nruntime trace (open in Perfetto): {trace_path}")
+    print(f"timeline picture: {timeline_path}")
     return 0
 
 

@@ -16,6 +16,6 @@ if [ "${1:-}" = "--cpp" ]; then
 fi
 
 echo "demo: installing dftracer-utils into $VENV"
-"$PY" -m pip install -q "$ROOT"
+"$PY" -m pip install -q "$ROOT[plot]"
 cd "$ROOT/build" 2>/dev/null || { mkdir -p "$ROOT/build" && cd "$ROOT/build"; }
 exec "$PY" "$ROOT/examples/trace_summary_demo.py" "$ROOT/build/demo-traces" "${1:-300}"

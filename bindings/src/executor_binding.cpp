@@ -8,6 +8,8 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 
+#include <dftracer/executor/trace.hpp>
+
 #include "bindings.hpp"
 #include "gil.hpp"
 
@@ -189,6 +191,20 @@ public:
         return d;
     }
 
+    std::string render_trace(const std::string& format) const {
+        check_usable();
+        trace_format f;
+        if (format == "chrome") {
+            f = trace_format::chrome_json;
+        } else if (format == "pfw") {
+            f = trace_format::pfw;
+        } else {
+            throw nb::value_error("format must be 'chrome' or 'pfw'");
+        }
+        nb::gil_scoped_release released;
+        return dftracer::render_trace(ex_->recorded_tasks(), f);
+    }
+
     void set_error_dispatch(nb::handle fn) {
         if (!fn.is_none() && !PyCallable_Check(fn.ptr())) throw nb::type_error("error dispatch must be callable or None");
         hooks_.error_dispatch = fn.is_none() ? py_ref() : py_ref::borrow(fn.ptr());
@@ -233,6 +249,8 @@ void bind_executor(nb::module_& m) {
         .def_prop_ro("io_threads", &Executor::io_threads)
         .def("counts", &Executor::counts)
         .def("progress", &Executor::progress, nb::arg("include_tasks") = true, nb::arg("max_queued") = 1000)
+        .def("render_trace", &Executor::render_trace, nb::arg("format"),
+             "Recorded tasks as a Chrome trace ('chrome') or DFTracer JSON lines ('pfw').")
         .def("set_error_dispatch", &Executor::set_error_dispatch, nb::arg("fn").none());
 
     m.def("stop_requested", [] { return this_task::stop_requested(); },

@@ -33,6 +33,7 @@ public:
 
     void run() noexcept override;
     void on_terminal(task_state terminal) noexcept override;
+    task_kind kind() const noexcept override { return task_kind::python; }
 
 private:
     PyObject* call_body() noexcept;

@@ -11,6 +11,7 @@ from ._defaults import get_default_runtime, peek_default_runtime, set_default_ru
 from ._futures import RuntimeExecutor
 from ._handle import TaskHandle
 from ._runtime import Runtime, TaskOptions
+from ._timeline import plot_timeline
 
 __all__ = [
     "Runtime",
@@ -23,6 +24,7 @@ __all__ = [
     "set_default_runtime",
     "stop_requested",
     "current_task_id",
+    "plot_timeline",
 ]
 
 __version__ = "0.1.0"

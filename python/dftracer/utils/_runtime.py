@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gzip
 import inspect
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _core
 from ._handle import TaskHandle, _check_timeout
@@ -235,7 +237,8 @@ class Runtime:
 
     # ---------------------------------------------------------------- waiting
 
-    def wait_all(self, raise_on_error: bool = False, timeout: Optional[float] = None) -> None:
+    def wait_all(self, raise_on_error: bool = False, timeout: Optional[float] = None, *,
+                 progress: bool = False) -> None:
         """Block until every submitted task (including tasks submitted by
         tasks) has finished.
 
@@ -244,8 +247,18 @@ class Runtime:
         ``TimeoutError`` if ``timeout`` seconds pass first. Error callbacks for
         the failures have run before this returns. Called inside a task, it
         runs other tasks while waiting and does not wait for itself.
+
+        ``progress=True`` draws a live bar (done / total, failures, rate) on
+        stderr while waiting: tqdm's when installed, a plain line otherwise.
         """
-        if not self._core.wait_all(_check_timeout(timeout)):
+        timeout = _check_timeout(timeout)
+        if progress:
+            from ._progress import make_bar, wait_with_bar
+
+            finished = wait_with_bar(self._core.wait_all, self._core.counts, timeout, make_bar())
+        else:
+            finished = self._core.wait_all(timeout)
+        if not finished:
             raise TimeoutError(f"tasks still running after {timeout} s")
         if raise_on_error:
             failed = self.get_failed()
@@ -300,6 +313,42 @@ class Runtime:
         """
         _check_size("max_queued", max_queued)
         return self._core.progress(True, max_queued)
+
+    # ------------------------------------------------------------------ trace
+
+    def export_trace(self, path: Union[str, os.PathLike[str]]) -> None:
+        """Write what the runtime ran as a timeline.
+
+        ``.json``: Chrome trace events (open in Perfetto or chrome://tracing);
+        ``.pfw``: DFTracer's JSON-lines format; ``.pfw.gz``: the same,
+        gzip-compressed. One complete event per started task: ``tid`` is the
+        worker, ``cat`` is ``python``, ``compute``, ``io`` or ``coroutine``,
+        ``ts``/``dur`` are microseconds, ``args`` has the task id, state and
+        error. Covers live tasks and the ``history`` most recent finished ones
+        (recording is bounded by ``Runtime(history=...)``; 0 turns it off).
+        """
+        target = os.fspath(path)
+        if not isinstance(target, str):
+            raise TypeError("path must be a str or os.PathLike[str]")
+        if target.endswith(".json"):
+            text, compress = self._core.render_trace("chrome"), False
+        elif target.endswith(".pfw") or target.endswith(".pfw.gz"):
+            text, compress = self._core.render_trace("pfw"), target.endswith(".gz")
+        else:
+            raise ValueError(f"trace path must end in .json, .pfw or .pfw.gz, got {target!r}")
+        if compress:
+            with gzip.open(target, "wt", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            with open(target, "w", encoding="utf-8") as f:
+                f.write(text)
+
+    def plot_timeline(self, path: Optional[Union[str, os.PathLike[str]]] = None, **kwargs: Any) -> Any:
+        """Draw the per-worker timeline of recorded tasks (needs matplotlib);
+        see :func:`dftracer.utils.plot_timeline`."""
+        from ._timeline import plot_timeline
+
+        return plot_timeline(self, path, **kwargs)
 
     # --------------------------------------------------------------- lifecycle
 

@@ -1,0 +1,121 @@
+"""Trace export, the progress bar and the timeline picture."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+
+import pytest
+
+import dftracer.utils as dft
+from dftracer.utils import _progress
+
+
+def run_some(rt, n=60):
+    def work(i):
+        if i % 10 == 0:
+            raise ValueError(f"bad {i}")
+        return sum(range(i * 100))
+
+    handles = [rt.submit(work, i, name=f"work-{i}") for i in range(n)]
+    handles.append(rt.submit_io(len, "x", name="io-task"))
+    rt.wait_all()
+    return handles
+
+
+def check_events(events, rt, handles):
+    by_id = {}
+    for e in events:
+        assert e["ph"] == "X"
+        assert e["id"] not in by_id, "a task appears twice"
+        by_id[e["id"]] = e
+    assert set(by_id) == {h.id for h in handles}
+    progress = {t["id"]: t for t in rt.get_progress()["tasks"]}
+    for h in handles:
+        e = by_id[h.id]
+        t = progress[h.id]
+        assert e["tid"] == t["worker"]
+        assert e["name"] == h.name
+        assert e["cat"] == "python"
+        assert e["args"]["state"] == h.state
+        assert abs(e["dur"] / 1000 - t["execution_duration_ms"]) < 0.01
+        if h.state == "failed":
+            assert "ValueError: bad" in e["args"]["error"]
+
+
+def test_chrome_json(rt, tmp_path):
+    handles = run_some(rt)
+    rt.export_trace(tmp_path / "run.json")
+    doc = json.loads((tmp_path / "run.json").read_text())
+    check_events(doc["traceEvents"], rt, handles)
+
+
+@pytest.mark.parametrize("suffix", [".pfw", ".pfw.gz"])
+def test_pfw_json_lines(rt, tmp_path, suffix):
+    handles = run_some(rt)
+    path = tmp_path / f"run{suffix}"
+    rt.export_trace(str(path))
+    opener = gzip.open if suffix.endswith(".gz") else open
+    with opener(path, "rt") as f:
+        lines = f.read().splitlines()
+    assert lines[0] == "[" and lines[-1] == "]"
+    events = [json.loads(line) for line in lines[1:-1]]  # each line is valid JSON
+    check_events(events, rt, handles)
+
+
+def test_export_rejects_unknown_suffix(rt, tmp_path):
+    with pytest.raises(ValueError, match=".json, .pfw or .pfw.gz"):
+        rt.export_trace(tmp_path / "run.txt")
+
+
+def test_recording_off_keeps_counts():
+    rt = dft.Runtime(threads=1, history=0)
+    for _ in range(10):
+        rt.submit(int)
+    rt.wait_all()
+    assert rt.get_progress()["completed"] == 10
+    assert json.loads(rt._core.render_trace("chrome"))["traceEvents"] == []
+    rt.shutdown()
+
+
+def test_plain_progress_bar(rt, monkeypatch):
+    stream = io.StringIO()
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # as if tqdm were not installed
+    monkeypatch.setattr(_progress, "make_bar", lambda: _progress._PlainBar(stream))
+    for i in range(200):
+        rt.submit(pow, i, 2)
+    rt.submit(lambda: 1 / 0)
+    rt.wait_all(progress=True)
+    text = stream.getvalue()
+    assert "201/201 tasks" in text
+    assert "| 1 failed |" in text
+    assert text.endswith("\n")
+
+
+def test_tqdm_progress_bar(rt):
+    tqdm = pytest.importorskip("tqdm")
+    stream = io.StringIO()
+    bar = _progress._TqdmBar(tqdm.tqdm, stream)
+    for i in range(50):
+        rt.submit(pow, i, 2)
+    assert _progress.wait_with_bar(rt._core.wait_all, rt._core.counts, None, bar)
+    assert "50/50" in stream.getvalue()
+
+
+def test_make_bar_falls_back_without_tqdm(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    assert isinstance(_progress.make_bar(io.StringIO()), _progress._PlainBar)
+
+
+def test_timeline_picture(rt, tmp_path):
+    pytest.importorskip("matplotlib")
+    run_some(rt)
+    png = tmp_path / "timeline.png"
+    ax = rt.plot_timeline(png)
+    assert png.stat().st_size > 1000
+    assert len(ax.get_yticks()) >= 1
+    rt.export_trace(tmp_path / "run.pfw.gz")
+    dft.plot_timeline(tmp_path / "run.pfw.gz", tmp_path / "again.png")
+    assert (tmp_path / "again.png").exists()
