@@ -251,6 +251,26 @@ void scheduler::run_job(worker& w, job j) {
     rec->release();  // the queue's reference
 }
 
+bool scheduler::claim_inline(worker& w, record& rec) {
+    if (rec.pool != w.home->kind) return false;
+    // Usually the awaited task is the newest entry of this worker's queue:
+    // take the entry out too, so finished records do not pile up behind it.
+    bool popped = false;
+    {
+        std::lock_guard<spin_lock> guard(w.queue_lock);
+        if (!w.local.empty() && w.local.back() == reinterpret_cast<job>(&rec)) {
+            if (!rec.try_claim()) return false;
+            w.local.pop_back();
+            w.update_depth();
+            popped = true;
+        }
+    }
+    if (!popped && !rec.try_claim()) return false;
+    run_claimed(w, &rec, true);
+    if (popped) rec.release();  // the queue's reference
+    return true;
+}
+
 bool scheduler::help_once(worker& w) {
     job j = find_work(w);
     if (j == 0) {

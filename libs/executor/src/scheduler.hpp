@@ -166,6 +166,8 @@ private:
     void wake_one(pool& p);
     void wake_all();
     bool help_once(worker& w);
+    /// Runs rec on this worker now if nobody started it (same pool only).
+    bool claim_inline(worker& w, record& rec);
     bool help_with_own_children(worker& w);
     std::uint64_t outstanding() const noexcept;
     void notify_idle_waiters();

@@ -94,10 +94,7 @@ bool scheduler::wait(record& rec, const clock::time_point* deadline) {
     }
 
     // On a worker: run the awaited task here if nobody started it yet.
-    if (rec.pool == w->home->kind && rec.try_claim()) {
-        run_claimed(*w, &rec, true);
-        if (rec.done()) return true;
-    }
+    if (claim_inline(*w, rec) && rec.done()) return true;
     worker_waiter node(*w);
     const auto outer_waiting = w->waiting_for.load(std::memory_order_relaxed);
     // Helping nests tasks on this thread's stack. Beyond a few levels only the
@@ -122,10 +119,7 @@ bool scheduler::await(record& rec, record* root, std::coroutine_handle<> continu
         throw std::logic_error("co_await on a task_handle needs a coroutine spawned on an executor");
     }
     worker* w = current_worker();
-    if (w != nullptr && rec.pool == w->home->kind && rec.try_claim()) {
-        run_claimed(*w, &rec, true);
-        if (rec.done()) return false;
-    }
+    if (w != nullptr && claim_inline(*w, rec) && rec.done()) return false;
     const pool_kind kind = w != nullptr ? w->home->kind : root->pool;
     root->add_ref();
     auto* node = new resume_waiter(*this, root, continuation, kind);

@@ -205,17 +205,22 @@ private:
         auto& p = rec.body_.handle().promise();
         if (p.error()) {
             rec.finish_error(p.error());
-            return;
-        }
-        try {
-            if constexpr (std::is_void_v<T>) {
-                rec.finish_value();
-            } else {
-                rec.finish_value(p.take());
+        } else {
+            try {
+                if constexpr (std::is_void_v<T>) {
+                    rec.finish_value();
+                } else {
+                    rec.finish_value(p.take());
+                }
+            } catch (...) {
+                rec.finish_error(std::current_exception());
             }
-        } catch (...) {
-            rec.finish_error(std::current_exception());
         }
+        // The frame is suspended at its final point and nothing touches it
+        // after this returns: free it now rather than with the record, so a
+        // finished coroutine holds no memory while handles to it live on.
+        // (Whoever runs the record holds a reference until run() returns.)
+        rec.body_ = task<T>{};
     }
 
     task<T> body_;
