@@ -207,7 +207,7 @@ public:
 
     void set_error_dispatch(nb::handle fn) {
         if (!fn.is_none() && !PyCallable_Check(fn.ptr())) throw nb::type_error("error dispatch must be callable or None");
-        hooks_.error_dispatch = fn.is_none() ? py_ref() : py_ref::borrow(fn.ptr());
+        hooks_.set_error_dispatch(fn.is_none() ? py_ref() : py_ref::borrow(fn.ptr()));
     }
 
     executor& native() {

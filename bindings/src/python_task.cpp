@@ -64,7 +64,8 @@ void python_record::resolve(py_ref value, py_ref error) noexcept {
 void python_record::on_terminal(task_state terminal) noexcept {
     if (terminal != task_state::failed || hooks_ == nullptr) return;
     auto call = [&] {
-        if (hooks_->error_dispatch) dispatch_failure(*hooks_, *this);
+        py_ref dispatch = hooks_->error_dispatch_ref();
+        if (dispatch) dispatch_failure(dispatch.get(), *this);
     };
     if (PyGILState_Check()) {
         call();

@@ -3,6 +3,8 @@
 
 #include <dftracer/executor/executor.hpp>
 
+#include <mutex>
+
 #include "py_ref.hpp"
 
 namespace dftracer::py {
@@ -10,8 +12,20 @@ namespace dftracer::py {
 /// State an executor binding shares with its tasks. Outlives every task
 /// publication (the executor is shut down before it is destroyed).
 struct python_hooks {
-    /// Python callable (task, exception) run for each failed task, or null.
-    /// Read and written with the GIL held.
+    /// Sets the Python callable (task, exception) run for each failed task
+    /// (null to clear). Thread-safe without relying on the GIL.
+    void set_error_dispatch(py_ref fn) {
+        std::lock_guard<std::mutex> guard(mutex);
+        error_dispatch = std::move(fn);
+    }
+    /// A new reference to the current dispatch callable (may be null).
+    py_ref error_dispatch_ref() {
+        std::lock_guard<std::mutex> guard(mutex);
+        return error_dispatch;
+    }
+
+private:
+    std::mutex mutex;
     py_ref error_dispatch;
 };
 
@@ -46,8 +60,8 @@ private:
 /// A new Task object (Python) sharing rec. GIL held.
 PyObject* new_task_object(detail::record& rec);
 
-/// Calls hooks.error_dispatch(task, exception) for a failed task. Defined
-/// with the Task binding. GIL held.
-void dispatch_failure(python_hooks& hooks, detail::record& failed);
+/// Calls dispatch(task, exception) for a failed task. Defined with the Task
+/// binding. GIL held.
+void dispatch_failure(PyObject* dispatch, detail::record& failed);
 
 }  // namespace dftracer::py

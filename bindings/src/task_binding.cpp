@@ -78,12 +78,12 @@ PyObject* new_task_object(detail::record& rec) {
     }
 }
 
-void dispatch_failure(python_hooks& hooks, detail::record& failed) {
+void dispatch_failure(PyObject* dispatch, detail::record& failed) {
     failed.add_ref();
     nb::object task = nb::cast(Task{py_handle(detail::record_ref(&failed))});
     nb::object error = exception_object(failed);
-    PyObject* result = PyObject_CallFunctionObjArgs(hooks.error_dispatch.get(), task.ptr(), error.ptr(), nullptr);
-    if (result == nullptr) PyErr_WriteUnraisable(hooks.error_dispatch.get());
+    PyObject* result = PyObject_CallFunctionObjArgs(dispatch, task.ptr(), error.ptr(), nullptr);
+    if (result == nullptr) PyErr_WriteUnraisable(dispatch);
     Py_XDECREF(result);
 }
 
