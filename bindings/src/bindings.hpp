@@ -31,6 +31,9 @@ bool wait_all_interruptibly(executor& ex, std::optional<double> timeout);
 /// The Python exception object for a failed or cancelled task (new ref).
 nb::object exception_object(const detail::record& rec);
 
+/// The native executor behind a Python Executor object (raises if unusable).
+executor& native_executor(nb::handle executor_object);
+
 /// Incremented in a forked child; objects created before the fork compare.
 unsigned fork_generation() noexcept;
 

@@ -12,6 +12,7 @@ from ._futures import RuntimeExecutor
 from ._handle import TaskHandle
 from ._runtime import Runtime, TaskOptions
 from ._timeline import plot_timeline
+from ._watchdog import WatchdogReport
 
 __all__ = [
     "Runtime",
@@ -19,6 +20,7 @@ __all__ = [
     "TaskHandle",
     "TaskOptions",
     "TaskTimeoutError",
+    "WatchdogReport",
     "get_default_runtime",
     "peek_default_runtime",
     "set_default_runtime",

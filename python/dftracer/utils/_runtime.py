@@ -13,12 +13,13 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from . import _core
+from . import _core, _watchdog
 from ._handle import TaskHandle, _check_timeout
 from ._naming import derive_name
 
 if TYPE_CHECKING:
     from ._futures import RuntimeExecutor
+    from ._watchdog import WatchdogReport
 
 logger = logging.getLogger("dftracer.utils")
 
@@ -88,10 +89,13 @@ class Runtime:
     runtime waits for all work on exit and then shuts down.
     """
 
-    def __init__(self, threads: int = 0, io_threads: int = 0, *, history: int = 1024) -> None:
+    def __init__(self, threads: int = 0, io_threads: int = 0, *, history: int = 1024,
+                 watchdog: bool = True) -> None:
         _check_size("threads", threads)
         _check_size("io_threads", io_threads)
         _check_size("history", history)
+        if not isinstance(watchdog, bool):
+            raise TypeError(f"watchdog must be a bool, got {type(watchdog).__name__}")
         self._core = _core.Executor(threads, io_threads, history)
         self._failed: list[TaskHandle] = []
         self._failed_lock = threading.Lock()
@@ -99,7 +103,15 @@ class Runtime:
         self._loop_lock = threading.Lock()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._loop_thread: Optional[threading.Thread] = None
-        self._core.set_error_dispatch(self._on_failure)
+        self._watchdog_lock = threading.Lock()
+        self._watchdog_settings = dict(_watchdog.DEFAULTS)
+        self._watchdog_callbacks = _watchdog.CallbackList()
+        self._watchdog: Optional[_core.Watchdog] = None
+        # Native code holds these dispatchers; they hold the runtime weakly so
+        # an unreferenced runtime is still collected.
+        self._core.set_error_dispatch(_failure_dispatcher(self))
+        if watchdog:
+            self._start_watchdog()
         _live_runtimes.add(self)
 
     # ------------------------------------------------------------------ sizes
@@ -161,6 +173,8 @@ class Runtime:
             return self._submit_coroutine(fn, name, pool, timeout)
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        if timeout and self._watchdog is None:
+            raise ValueError("task timeouts are enforced by the watchdog, which is off for this runtime")
         if name is None:
             name = derive_name(fn)
         if inspect.iscoroutinefunction(fn):
@@ -287,6 +301,65 @@ class Runtime:
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         self._error_callback = callback
 
+    # --------------------------------------------------------------- watchdog
+
+    def configure_watchdog(self, *, enabled: Optional[bool] = None, interval: Optional[float] = None,
+                           slow: Optional[float] = None, stall: Optional[float] = None,
+                           deadlock: Optional[float] = None) -> dict[str, Any]:
+        """Change the watchdog's settings (seconds; ``0`` disables that check)
+        and return them. Defaults: ``interval=0.25``, ``slow=10``,
+        ``stall=30``, ``deadlock=5``. ``enabled=False`` stops the watchdog
+        (per-task timeouts are then not enforced); ``enabled=True`` starts it.
+        """
+        updates = {"interval": interval, "slow": slow, "stall": stall, "deadlock": deadlock}
+        for key, value in updates.items():
+            if value is not None:
+                checked = _check_timeout(value)
+                updates[key] = checked
+        with self._watchdog_lock:
+            self._watchdog_settings.update({k: v for k, v in updates.items() if v is not None})
+            running = self._watchdog is not None
+        want = running if enabled is None else enabled
+        if not isinstance(want, bool):
+            raise TypeError("enabled must be a bool or None")
+        self._stop_watchdog()
+        if want and not self.is_shutdown:
+            self._start_watchdog()
+        return dict(self._watchdog_settings, enabled=self._watchdog is not None)
+
+    def add_watchdog_callback(self, callback: Callable[[WatchdogReport], Any]) -> int:
+        """Call ``callback(report)`` for every watchdog report (on the watchdog
+        thread); returns a token for :meth:`remove_watchdog_callback`. Every
+        report is also logged to the ``dftracer.utils`` logger (WARNING;
+        deadlocks at ERROR) with the stuck worker's Python stack."""
+        return self._watchdog_callbacks.add(callback)
+
+    def remove_watchdog_callback(self, token: int) -> bool:
+        """Forget a callback; False if the token is unknown."""
+        return self._watchdog_callbacks.remove(token)
+
+    def check_watchdog(self) -> list[WatchdogReport]:
+        """Run one watchdog pass now on this thread and return its reports
+        (they are also logged and passed to the callbacks)."""
+        wd = self._watchdog
+        if wd is None:
+            raise RuntimeError("the watchdog is off: Runtime(watchdog=True) or configure_watchdog(enabled=True)")
+        return [_watchdog.make_report(raw) for raw in wd.check_now()]
+
+    def _start_watchdog(self) -> None:
+        with self._watchdog_lock:
+            if self._watchdog is not None:
+                return
+            s = self._watchdog_settings
+            self._watchdog = _core.Watchdog(self._core, s["interval"], s["slow"], s["stall"], s["deadlock"],
+                                            _watchdog.make_dispatcher(self))
+
+    def _stop_watchdog(self) -> None:
+        with self._watchdog_lock:
+            wd, self._watchdog = self._watchdog, None
+        if wd is not None:
+            wd.close()
+
     def _on_failure(self, task: _core.Task, error: BaseException) -> None:
         handle = TaskHandle(task)
         with self._failed_lock:
@@ -360,6 +433,7 @@ class Runtime:
         drain = not cancel_pending
         if wait:
             self._core.shutdown(drain)
+            self._stop_watchdog()
             self._stop_event_loop()
         else:
             threading.Thread(target=self._finish_shutdown, args=(drain,),
@@ -367,6 +441,7 @@ class Runtime:
 
     def _finish_shutdown(self, drain: bool) -> None:
         self._core.shutdown(drain)
+        self._stop_watchdog()
         self._stop_event_loop()
 
     def __enter__(self) -> Runtime:
@@ -389,6 +464,17 @@ class Runtime:
     def __repr__(self) -> str:
         state = "shut down" if self.is_shutdown else "running"
         return f"<Runtime threads={self.threads} io_threads={self.io_threads} {state}>"
+
+
+def _failure_dispatcher(runtime: Runtime) -> Callable[[_core.Task, BaseException], None]:
+    ref = weakref.ref(runtime)
+
+    def dispatch(task: _core.Task, error: BaseException) -> None:
+        rt = ref()
+        if rt is not None:
+            rt._on_failure(task, error)
+
+    return dispatch
 
 
 def _describe(error: Optional[BaseException]) -> str:
