@@ -1,5 +1,7 @@
 // Executor benchmark: per-task overhead, recursive coroutines, dependent
-// chains and idle CPU, each against oneTBB in the same run.
+// chains and idle CPU, each against oneTBB in the same run; and, when built
+// with the watchdog, the empty-task throughput with a watchdog watching the
+// executor against none, interleaved in the same run.
 //
 // Usage: executor_bench [--threads N] [--repeat R] [--quick]
 // Prints a table of median times and ratios (> 1 means faster than TBB).
@@ -17,6 +19,9 @@
 #include <vector>
 
 #include "dftracer/executor/executor.hpp"
+#if DFTRACER_BENCH_WITH_WATCHDOG
+#include "dftracer/watchdog/watchdog.hpp"
+#endif
 
 #if DFTRACER_BENCH_WITH_TBB
 #include <oneapi/tbb/global_control.h>
@@ -97,6 +102,52 @@ struct row {
     std::string note;
 };
 
+#if DFTRACER_BENCH_WITH_WATCHDOG
+// Off and on runs alternate (and swap order each round) so drift and
+// warm-up hit both alike; each side reports its median.
+struct watchdog_figures {
+    double off_ms;
+    double on_ms;
+};
+
+watchdog_figures empty_tasks_with_watchdog(executor& ex, const options& opt, std::chrono::milliseconds interval) {
+    auto run_empty = [&] {
+        auto start = bench_clock::now();
+        for (int i = 0; i < opt.empty_tasks; ++i) ex.submit([] {});
+        ex.wait_all();
+        return std::chrono::duration<double, std::milli>(bench_clock::now() - start).count();
+    };
+    auto run_watched = [&] {
+        watchdog_config config;  // documented defaults, except the interval
+        config.interval = interval;
+        watchdog wd(config);
+        wd.watch(ex);
+        const double ms = run_empty();
+        wd.unwatch(ex);
+        return ms;
+    };
+    std::vector<double> off, on;
+    for (int i = 0; i < opt.repeat; ++i) {
+        if (i % 2 == 0) {  // alternate which side goes first
+            off.push_back(run_empty());
+            on.push_back(run_watched());
+        } else {
+            on.push_back(run_watched());
+            off.push_back(run_empty());
+        }
+    }
+    std::sort(off.begin(), off.end());
+    std::sort(on.begin(), on.end());
+    return {off[off.size() / 2], on[on.size() / 2]};
+}
+
+row watchdog_row(std::chrono::milliseconds interval, const watchdog_figures& f) {
+    char note[128];
+    std::snprintf(note, sizeof note, "off %.2f ms; throughput on/off %.3f", f.off_ms, f.off_ms / f.on_ms);
+    return {"(a) same, watchdog on (" + std::to_string(interval.count()) + " ms interval)", f.on_ms, -1, note};
+}
+#endif
+
 void print(const std::vector<row>& rows) {
     std::printf("\n%-40s %12s %12s %10s\n", "benchmark", "dftracer", "oneTBB", "ratio");
     std::printf("%-40s %12s %12s %10s\n", "", "(ms)", "(ms)", "(TBB/ours)");
@@ -174,6 +225,11 @@ int main(int argc, char** argv) {
 #endif
     rows.push_back({"(a) " + std::to_string(opt.empty_tasks) + " empty tasks, submit+wait_all", ours_empty, tbb_empty,
                     ""});
+#if DFTRACER_BENCH_WITH_WATCHDOG
+    for (auto interval : {std::chrono::milliseconds(250), std::chrono::milliseconds(1)}) {
+        rows.push_back(watchdog_row(interval, empty_tasks_with_watchdog(ex, opt, interval)));
+    }
+#endif
     rows.push_back({"(b) fib(" + std::to_string(opt.fib_n) + ") as coroutines", ours_fib, tbb_fib, ""});
     rows.push_back({"(c) chain of " + std::to_string(opt.chain) + " dependent tasks", ours_chain, tbb_chain, ""});
 

@@ -121,13 +121,15 @@ std::optional<deadlock_finding> find_deadlock(pass_view& view, pool_kind pool) {
         if (i != 0) found.chains += "; ";
         found.chains += described[i];
     }
+    // Appends, not `"literal" + std::string`: GCC 12 at -O3 warns falsely on
+    // that form (-Wrestrict, GCC PR 105651).
     if (described.size() > max_described) {
-        found.chains += "; and " + std::to_string(described.size() - max_described) + " more chains";
+        found.chains.append("; and ").append(std::to_string(described.size() - max_described)).append(" more chains");
     }
     if (!found.cycle.empty()) {
-        found.chains += "; cycle:";
-        for (auto id : found.cycle) found.chains += " " + std::to_string(id) + " ->";
-        found.chains += " " + std::to_string(found.cycle.front());
+        found.chains.append("; cycle:");
+        for (auto id : found.cycle) found.chains.append(" ").append(std::to_string(id)).append(" ->");
+        found.chains.append(" ").append(std::to_string(found.cycle.front()));
     }
     return found;
 }

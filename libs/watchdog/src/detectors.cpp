@@ -23,11 +23,10 @@ nanoseconds next_level(nanoseconds elapsed, nanoseconds threshold) {
     return level;
 }
 
-template <class Pred>
-std::vector<const worker_sample*> pool_workers(const pass_view& view, pool_kind pool, Pred&& extra) {
+std::vector<const worker_sample*> pool_workers(const pass_view& view, pool_kind pool) {
     std::vector<const worker_sample*> out;
     for (const auto& s : view.samples) {
-        if (s.pool == pool && extra(s)) out.push_back(&s);
+        if (s.pool == pool) out.push_back(&s);
     }
     return out;
 }
@@ -168,7 +167,7 @@ void executor_monitor::check_slow(pass_view& view, nanoseconds threshold, std::v
 void executor_monitor::check_stall(pass_view& view, pool_kind pool, nanoseconds threshold,
                                    std::vector<watchdog_report>& out) {
     episode& ep = stall_[static_cast<int>(pool)];
-    const auto workers = pool_workers(view, pool, [](const worker_sample&) { return true; });
+    const auto workers = pool_workers(view, pool);
     std::size_t queued = 0;
     bool all_busy = !workers.empty();
     bool all_waiting = !workers.empty();
@@ -205,7 +204,7 @@ void executor_monitor::check_stall(pass_view& view, pool_kind pool, nanoseconds 
 void executor_monitor::check_deadlock(pass_view& view, pool_kind pool, nanoseconds threshold,
                                       std::vector<watchdog_report>& out) {
     episode& ep = deadlock_[static_cast<int>(pool)];
-    const auto workers = pool_workers(view, pool, [](const worker_sample&) { return true; });
+    const auto workers = pool_workers(view, pool);
     bool all_waiting = !workers.empty();
     std::vector<std::uint64_t> signature;
     for (const worker_sample* s : workers) {

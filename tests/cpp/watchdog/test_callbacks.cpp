@@ -24,7 +24,10 @@ struct slow_fixture {
         EXPECT_TRUE(started.wait());
         since = sample_running(ex, handle.id()).running_since;
     }
-    ~slow_fixture() { release.set(); }
+    ~slow_fixture() {
+        release.set();
+        handle.wait();
+    }
 };
 
 }  // namespace

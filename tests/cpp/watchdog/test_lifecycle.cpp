@@ -122,6 +122,8 @@ TEST(WatchdogLifecycle, OneWatchdogWatchesSeveralExecutors) {
     wd.unwatch(second);
     EXPECT_EQ(of_kind(wd.check_at(since + 20s), report_kind::slow).size(), 1u);
     release.set();
+    h1.wait();
+    h2.wait();
 }
 
 TEST(WatchdogLifecycle, UnwatchThenDestroyExecutorWhileTheThreadRuns) {
@@ -212,6 +214,7 @@ TEST(WatchdogLifecycle, ExecutorHookMayUnwatchDuringATimeoutPass) {
     EXPECT_FALSE(wd.is_watching(ex));
     EXPECT_THROW(h.get(), task_timeout);
     release.set();
+    ex.shutdown();  // the handle failed before the body returned
 }
 
 TEST(WatchdogLifecycle, CallbackMayStopAndTheWatchdogRestarts) {
@@ -242,4 +245,5 @@ TEST(WatchdogLifecycle, CallbackMayStopAndTheWatchdogRestarts) {
     wd.remove_callback(id);
     wd.stop();
     release.set();
+    h.wait();
 }

@@ -60,8 +60,8 @@ struct first_report {
 
 TEST(WatchdogRealtime, SlowTaskReportedWithinThresholdPlusTwoIntervals) {
     executor ex(executor_config{.threads = 1, .io_threads = 1});
+    first_report first;  // outlives the watchdog thread that calls into it
     watchdog wd(realtime(report_kind::slow));
-    first_report first;
     wd.add_callback(first.callback(report_kind::slow));
     wd.watch(ex);
     std::atomic<std::int64_t> started_ns{0};
@@ -85,8 +85,8 @@ TEST(WatchdogRealtime, SlowTaskReportedWithinThresholdPlusTwoIntervals) {
 
 TEST(WatchdogRealtime, TimeoutReleasesWaitersAndStopsACooperativeTask) {
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    watchdog wd(realtime(report_kind::timeout));
     first_report first;
+    watchdog wd(realtime(report_kind::timeout));
     wd.add_callback(first.callback(report_kind::timeout));
     wd.watch(ex);
     event saw_stop;
@@ -105,14 +105,14 @@ TEST(WatchdogRealtime, TimeoutReleasesWaitersAndStopsACooperativeTask) {
     EXPECT_TRUE(saw_stop.wait());
     ASSERT_TRUE(first.arrived.wait());
     EXPECT_EQ(first.get().task_name, "spinner");
-    ex.wait_all();
     wd.unwatch(ex);
+    ex.shutdown();  // the handle failed before the body returned
 }
 
 TEST(WatchdogRealtime, StallIsReported) {
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    watchdog wd(realtime(report_kind::stall));
     first_report first;
+    watchdog wd(realtime(report_kind::stall));
     wd.add_callback(first.callback(report_kind::stall));
     wd.watch(ex);
     event started;
@@ -135,9 +135,9 @@ TEST(WatchdogRealtime, StallIsReported) {
 
 TEST(WatchdogRealtime, DeadlockIsReportedAndWatchingContinues) {
     executor ex(executor_config{.threads = 2, .io_threads = 1});
-    watchdog wd(realtime(report_kind::deadlock));
     first_report first;
     counter deadlocks;
+    watchdog wd(realtime(report_kind::deadlock));
     wd.add_callback(first.callback(report_kind::deadlock));
     wd.add_callback([&](const watchdog_report& r) {
         if (r.kind == report_kind::deadlock) deadlocks.add();
@@ -157,8 +157,8 @@ TEST(WatchdogRealtime, DeadlockIsReportedAndWatchingContinues) {
     ASSERT_TRUE(deadlocks.wait_at_least(2));  // the doubling repeat at 2x threshold
     EXPECT_TRUE(ex.fail_task(a.id(), std::make_exception_ptr(std::runtime_error("broken by the test"))));
     b.wait();
-    ex.wait_all();
     wd.unwatch(ex);
+    ex.shutdown();  // a's handle failed before its body returned
 }
 
 TEST(WatchdogRealtime, BusyExecutorUnderAFastWatchdogReportsNothingSpurious) {
@@ -169,8 +169,8 @@ TEST(WatchdogRealtime, BusyExecutorUnderAFastWatchdogReportsNothingSpurious) {
     c.slow_threshold = 10s;
     c.stall_threshold = 10s;
     c.deadlock_threshold = 10s;
-    watchdog wd(c);
     std::atomic<int> reports{0};
+    watchdog wd(c);
     wd.add_callback([&](const watchdog_report&) { reports.fetch_add(1); });
     wd.watch(ex);
     const char* env = std::getenv("DFTRACER_STRESS_TASKS");

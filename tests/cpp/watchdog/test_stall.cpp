@@ -71,6 +71,7 @@ TEST(WatchdogStall, BusyPoolWithNothingQueuedIsNotAStall) {
     EXPECT_TRUE(wd.check_at(t0).empty());
     EXPECT_TRUE(wd.check_at(t0 + 1h).empty());
     release.set();
+    blocker.wait();
 }
 
 TEST(WatchdogStall, ProgressRestartsTheEpisode) {
