@@ -122,12 +122,15 @@ void bind_task(nb::module_& m) {
             }
         }, nb::arg("fn"), nb::arg("task_object"),
            "Call fn(task_object) once the task finishes (now, if it has).")
-        .def("_resolve", [](const Task& t, nb::handle value, nb::handle error) {
+        .def("resolve_deferred", [](const Task& t, nb::handle value, nb::handle error) {
             auto* rec = dynamic_cast<python_record*>(t.handle.raw());
             if (rec == nullptr) throw nb::type_error("not a deferred Python task");
             rec->resolve(py_ref::borrow(value.ptr()), error.is_none() ? py_ref() : py_ref::borrow(error.ptr()));
-        }, nb::arg("value").none(), nb::arg("error").none())
-        .def("__eq__", [](const Task& a, const Task& b) { return a.handle.raw() == b.handle.raw(); })
+        }, nb::arg("value").none(), nb::arg("error").none(),
+           "Finish a deferred task (internal: used for coroutines run on the event loop).")
+        .def("__eq__", [](const Task& a, nb::handle b) {
+            return nb::isinstance<Task>(b) && a.handle.raw() == nb::cast<const Task&>(b).handle.raw();
+        })
         .def("__hash__", [](const Task& t) { return static_cast<Py_hash_t>(t.handle.id()); });
 }
 

@@ -85,7 +85,8 @@ class TaskHandle:
     def exception(self) -> Optional[BaseException]:
         """The task's exception once it failed or was cancelled, else ``None``.
         Never blocks."""
-        return self._task.exception()
+        error = self._task.exception()
+        return error if isinstance(error, BaseException) else None
 
     def add_done_callback(self, fn: Callable[[TaskHandle], Any]) -> None:
         """Call ``fn(handle)`` once the task finishes.

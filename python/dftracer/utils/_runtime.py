@@ -209,10 +209,10 @@ class Runtime:
 
             def resolve(done: Any) -> None:
                 if done.cancelled():
-                    task._resolve(None, concurrent.futures.CancelledError("coroutine was cancelled"))
+                    task.resolve_deferred(None, concurrent.futures.CancelledError("coroutine was cancelled"))
                     return
                 error = done.exception()
-                task._resolve(None if error is not None else done.result(), error)
+                task.resolve_deferred(None if error is not None else done.result(), error)
 
             future.add_done_callback(resolve)
 
