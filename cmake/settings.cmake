@@ -5,6 +5,11 @@ add_library(dftracer::settings ALIAS dftracer_settings)
 
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options(dftracer_settings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-missing-field-initializers)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC 12's -Wrestrict misfires on std::string concatenation at -O3
+    # (GCC bug 105329); it finds nothing real in this code base.
+    target_compile_options(dftracer_settings INTERFACE -Wno-restrict)
+  endif()
   if(DFTRACER_WARNINGS_AS_ERRORS)
     target_compile_options(dftracer_settings INTERFACE -Werror)
   endif()
