@@ -1,6 +1,7 @@
 // The Executor class: an executor whose tasks are Python callables.
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -19,8 +20,10 @@ namespace {
 
 std::atomic<unsigned> generation{0};
 
+/// Milliseconds from `from` to `to`, never negative (executor timestamps and
+/// clock::now() may differ by the executor clock's calibration error).
 double ms_between(clock::time_point from, clock::time_point to) {
-    return std::chrono::duration<double, std::milli>(to - from).count();
+    return std::max(0.0, std::chrono::duration<double, std::milli>(to - from).count());
 }
 bool happened(clock::time_point t) { return t.time_since_epoch().count() != 0; }
 

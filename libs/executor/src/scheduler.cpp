@@ -11,10 +11,7 @@
 
 namespace dftracer::detail {
 
-std::int64_t now_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
-        .count();
-}
+std::int64_t now_ns() noexcept { return fast_now_ns(); }
 
 void history_ring::push(const record& rec, task_state terminal) {
     if (slots_.empty()) return;

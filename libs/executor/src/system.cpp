@@ -1,7 +1,16 @@
 #include "system.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
 #include <thread>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#define DFTRACER_TSC_CLOCK 1
+#endif
 
 #if defined(__linux__)
 #include <pthread.h>
@@ -11,6 +20,73 @@
 #endif
 
 namespace dftracer::detail {
+
+namespace {
+
+std::int64_t steady_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+#if defined(DFTRACER_TSC_CLOCK)
+struct tsc_scale {
+    bool usable = false;
+    std::uint64_t base_tsc = 0;
+    std::int64_t base_ns = 0;
+    std::uint64_t ns_per_tick_q32 = 0;  // nanoseconds per tick, 32.32 fixed point
+};
+
+bool invariant_tsc() noexcept {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007u) return false;
+    __get_cpuid(0x80000007u, &eax, &ebx, &ecx, &edx);
+    return (edx & (1u << 8)) != 0;
+}
+
+bool kernel_trusts_tsc() {
+    std::ifstream source("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+    std::string name;
+    return static_cast<bool>(source >> name) && name == "tsc";
+}
+
+tsc_scale calibrate() {
+    tsc_scale scale;
+    try {
+        if (!invariant_tsc() || !kernel_trusts_tsc()) return scale;
+    } catch (...) {
+        return scale;
+    }
+    const std::int64_t t0 = steady_ns();
+    const std::uint64_t c0 = __rdtsc();
+    std::int64_t t1 = t0;
+    std::uint64_t c1 = c0;
+    while (t1 - t0 < 2'000'000) {  // 2 ms window: ~10 ppm error
+        t1 = steady_ns();
+        c1 = __rdtsc();
+    }
+    if (c1 <= c0) return scale;
+    scale.ns_per_tick_q32 = (static_cast<unsigned __int128>(t1 - t0) << 32) / (c1 - c0);
+    scale.base_tsc = c0;
+    scale.base_ns = t0;
+    scale.usable = scale.ns_per_tick_q32 != 0;
+    return scale;
+}
+#endif
+
+}  // namespace
+
+std::int64_t fast_now_ns() noexcept {
+#if defined(DFTRACER_TSC_CLOCK)
+    static const tsc_scale scale = calibrate();
+    if (scale.usable) {
+        const std::uint64_t ticks = __rdtsc() - scale.base_tsc;
+        return scale.base_ns +
+               static_cast<std::int64_t>((static_cast<unsigned __int128>(ticks) * scale.ns_per_tick_q32) >> 32);
+    }
+#endif
+    return steady_ns();
+}
 
 int available_cpus() noexcept {
 #if defined(__linux__)
