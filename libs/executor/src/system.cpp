@@ -30,6 +30,8 @@ std::int64_t steady_ns() noexcept {
 }
 
 #if defined(DFTRACER_TSC_CLOCK)
+__extension__ using u128 = unsigned __int128;  // GCC/Clang extension, x86-64 only
+
 struct tsc_scale {
     bool usable = false;
     std::uint64_t base_tsc = 0;
@@ -66,7 +68,7 @@ tsc_scale calibrate() {
         c1 = __rdtsc();
     }
     if (c1 <= c0) return scale;
-    scale.ns_per_tick_q32 = (static_cast<unsigned __int128>(t1 - t0) << 32) / (c1 - c0);
+    scale.ns_per_tick_q32 = (static_cast<u128>(t1 - t0) << 32) / (c1 - c0);
     scale.base_tsc = c0;
     scale.base_ns = t0;
     scale.usable = scale.ns_per_tick_q32 != 0;
@@ -82,7 +84,7 @@ std::int64_t fast_now_ns() noexcept {
     if (scale.usable) {
         const std::uint64_t ticks = __rdtsc() - scale.base_tsc;
         return scale.base_ns +
-               static_cast<std::int64_t>((static_cast<unsigned __int128>(ticks) * scale.ns_per_tick_q32) >> 32);
+               static_cast<std::int64_t>((static_cast<u128>(ticks) * scale.ns_per_tick_q32) >> 32);
     }
 #endif
     return steady_ns();
