@@ -6,4 +6,5 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 start=$(date +%s)
 bash "$ROOT/scripts/test-cpp.sh"
 bash "$ROOT/scripts/test-python.sh"
+bash "$ROOT/scripts/test-docs.sh"
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -16,7 +16,11 @@ double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double
 
 std::chrono::milliseconds millis(double s, const char* label) {
     if (!(s >= 0.0)) throw nb::value_error((std::string(label) + " must be >= 0 seconds").c_str());
-    return std::chrono::milliseconds(static_cast<long long>(s * 1000.0 + 0.5));
+    auto ms = std::chrono::milliseconds(static_cast<long long>(s * 1000.0 + 0.5));
+    // The native watchdog counts whole milliseconds; a tiny positive value
+    // must not round to 0, which would turn the check off.
+    if (s > 0.0 && ms.count() == 0) ms = std::chrono::milliseconds(1);
+    return ms;
 }
 
 nb::dict report_dict(const watchdog_report& r) {

@@ -348,8 +348,10 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
         self->boundary_fresh = true;
     }
     rec.set_terminal(terminal);
-    rec.notify_waiters();
+    // Before waking waiters: whoever sees the task finished also sees what
+    // the binding recorded about it (e.g. Python's get_failed()).
     rec.on_terminal(terminal);
+    rec.notify_waiters();
 
     if (terminal == task_state::failed && config_.on_error) {
         try {

@@ -82,7 +82,9 @@ class Runtime:
     ``threads`` sizes the compute pool and ``io_threads`` a separate pool for
     blocking I/O; ``0`` auto-sizes (compute: the CPUs this process may use;
     io: half of that, between 2 and 8). ``history`` bounds how many finished
-    tasks :meth:`get_progress` remembers (counts stay exact).
+    tasks :meth:`get_progress` and :meth:`export_trace` remember (counts stay
+    exact); it is shared out evenly between the workers, so each remembers
+    its ``history / (workers + 1)`` most recent tasks.
 
     Tasks run on native worker threads that hold the GIL only while Python
     code runs. Every method is thread-safe. Used as a context manager, the

@@ -86,9 +86,9 @@ public:
     /// True for records whose body is a coroutine (resumable more than once).
     virtual bool is_coroutine() const noexcept { return false; }
     virtual task_kind kind() const noexcept { return is_coroutine() ? task_kind::coroutine : task_kind::callable; }
-    /// Called once when the record reaches a terminal state, after waiters and
-    /// completion callbacks ran and before wait_all() can observe the task as
-    /// finished, on the thread that finished it. For subclasses (bindings).
+    /// Called once when the record reaches a terminal state: after its state
+    /// is terminal, before waiters wake and completion callbacks run, on the
+    /// thread that finished it. For subclasses (bindings).
     virtual void on_terminal(task_state) noexcept {}
 
     task_state state() const noexcept {
