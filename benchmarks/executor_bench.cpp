@@ -56,7 +56,9 @@ double median_ms(int repeat, const std::function<void()>& body) {
 double process_cpu_seconds() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+    auto secs = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+    };
     return secs(usage.ru_utime) + secs(usage.ru_stime);
 }
 
@@ -153,8 +155,8 @@ void print(const std::vector<row>& rows) {
     std::printf("%-40s %12s %12s %10s\n", "", "(ms)", "(ms)", "(TBB/ours)");
     for (const auto& r : rows) {
         if (r.tbb_ms >= 0) {
-            std::printf("%-40s %12.2f %12.2f %9.2fx %s\n", r.name.c_str(), r.ours_ms, r.tbb_ms,
-                        r.tbb_ms / r.ours_ms, r.note.c_str());
+            std::printf("%-40s %12.2f %12.2f %9.2fx %s\n", r.name.c_str(), r.ours_ms, r.tbb_ms, r.tbb_ms / r.ours_ms,
+                        r.note.c_str());
         } else {
             std::printf("%-40s %12.3f %12s %10s %s\n", r.name.c_str(), r.ours_ms, "-", "-", r.note.c_str());
         }
@@ -166,8 +168,10 @@ void print(const std::vector<row>& rows) {
 int main(int argc, char** argv) {
     options opt;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) opt.threads = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc) opt.repeat = std::atoi(argv[++i]);
+        if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
+            opt.threads = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--repeat") && i + 1 < argc)
+            opt.repeat = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--quick")) {
             opt.empty_tasks = 100'000;
             opt.fib_n = 22;
@@ -199,8 +203,7 @@ int main(int argc, char** argv) {
     double tbb_empty = -1, tbb_fib = -1, tbb_chain = -1;
 #if DFTRACER_BENCH_WITH_TBB
     {
-        tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
-                                  static_cast<std::size_t>(opt.threads));
+        tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opt.threads));
         tbb::task_arena arena(opt.threads);
         arena.execute([&] {
             tbb::task_group warm;
@@ -223,8 +226,8 @@ int main(int argc, char** argv) {
         });
     }
 #endif
-    rows.push_back({"(a) " + std::to_string(opt.empty_tasks) + " empty tasks, submit+wait_all", ours_empty, tbb_empty,
-                    ""});
+    rows.push_back(
+        {"(a) " + std::to_string(opt.empty_tasks) + " empty tasks, submit+wait_all", ours_empty, tbb_empty, ""});
 #if DFTRACER_BENCH_WITH_WATCHDOG
     for (auto interval : {std::chrono::milliseconds(250), std::chrono::milliseconds(1)}) {
         rows.push_back(watchdog_row(interval, empty_tasks_with_watchdog(ex, opt, interval)));

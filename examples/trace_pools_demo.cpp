@@ -112,11 +112,10 @@ int main(int argc, char** argv) {
     }
 
     auto snap = ex.snapshot();
-    std::printf("\ntasks: total=%llu completed=%llu failed=%llu cancelled=%llu\n",
-                static_cast<unsigned long long>(snap.counts.total),
-                static_cast<unsigned long long>(snap.counts.completed),
-                static_cast<unsigned long long>(snap.counts.failed),
-                static_cast<unsigned long long>(snap.counts.cancelled));
+    std::printf(
+        "\ntasks: total=%llu completed=%llu failed=%llu cancelled=%llu\n",
+        static_cast<unsigned long long>(snap.counts.total), static_cast<unsigned long long>(snap.counts.completed),
+        static_cast<unsigned long long>(snap.counts.failed), static_cast<unsigned long long>(snap.counts.cancelled));
     std::printf("\n%-8s %-8s %10s\n", "worker", "pool", "tasks run");
     for (const auto& w : snap.workers) {
         std::printf("%-8d %-8s %10llu\n", w.id, to_string(w.pool), static_cast<unsigned long long>(w.tasks_run));

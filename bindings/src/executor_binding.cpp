@@ -1,15 +1,13 @@
 // The Executor class: an executor whose tasks are Python callables.
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
 #include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <memory>
-
-#include <nanobind/stl/optional.h>
-#include <nanobind/stl/string.h>
-
 #include <dftracer/executor/trace.hpp>
+#include <memory>
 
 #include "bindings.hpp"
 #include "gil.hpp"
@@ -209,7 +207,8 @@ public:
     }
 
     void set_error_dispatch(nb::handle fn) {
-        if (!fn.is_none() && !PyCallable_Check(fn.ptr())) throw nb::type_error("error dispatch must be callable or None");
+        if (!fn.is_none() && !PyCallable_Check(fn.ptr()))
+            throw nb::type_error("error dispatch must be callable or None");
         hooks_.set_error_dispatch(fn.is_none() ? py_ref() : py_ref::borrow(fn.ptr()));
     }
 
@@ -256,8 +255,9 @@ void bind_executor(nb::module_& m) {
              "Recorded tasks as a Chrome trace ('chrome') or DFTracer JSON lines ('pfw').")
         .def("set_error_dispatch", &Executor::set_error_dispatch, nb::arg("fn").none());
 
-    m.def("stop_requested", [] { return this_task::stop_requested(); },
-          "True if the task running on this thread was asked to stop (timeout, request_stop).");
+    m.def(
+        "stop_requested", [] { return this_task::stop_requested(); },
+        "True if the task running on this thread was asked to stop (timeout, request_stop).");
     m.def("current_task_id", [] { return this_task::id(); }, "Id of the task running on this thread, or 0.");
     m.def("current_worker_id", [] { return this_task::worker_id(); }, "Worker index of this thread, or -1.");
 }

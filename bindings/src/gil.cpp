@@ -1,8 +1,8 @@
 #include "gil.hpp"
 
-#include <chrono>
-
 #include <nanobind/nanobind.h>
+
+#include <chrono>
 
 namespace dftracer::py {
 

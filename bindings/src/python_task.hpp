@@ -2,7 +2,6 @@
 #pragma once
 
 #include <dftracer/executor/executor.hpp>
-
 #include <mutex>
 
 #include "py_ref.hpp"

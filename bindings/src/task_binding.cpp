@@ -9,9 +9,7 @@ namespace dftracer::py {
 
 namespace {
 
-nb::object cancelled_error_type() {
-    return nb::module_::import_("concurrent.futures").attr("CancelledError");
-}
+nb::object cancelled_error_type() { return nb::module_::import_("concurrent.futures").attr("CancelledError"); }
 
 /// Runs a Python callable with the finished task; owned by the record.
 class python_done_callback final : public detail::completion_callback {
@@ -94,43 +92,54 @@ void bind_task(nb::module_& m) {
         .def_prop_ro("pool", [](const Task& t) { return std::string(to_string(t.handle.pool())); })
         .def_prop_ro("state", [](const Task& t) { return std::string(state_name(t.handle.state())); })
         .def("done", [](const Task& t) { return t.handle.done(); })
-        .def("wait", [](const Task& t, std::optional<double> timeout) {
-            return wait_interruptibly(*t.handle.raw(), timeout);
-        }, nb::arg("timeout") = nb::none(),
-           "Block until the task finishes or `timeout` seconds pass; True if it finished.")
-        .def("result", [](const Task& t, std::optional<double> timeout) -> nb::object {
-            auto& rec = *t.handle.raw();
-            if (!wait_interruptibly(rec, timeout)) {
-                PyErr_SetString(PyExc_TimeoutError, "task did not finish within the timeout");
+        .def(
+            "wait",
+            [](const Task& t, std::optional<double> timeout) { return wait_interruptibly(*t.handle.raw(), timeout); },
+            nb::arg("timeout") = nb::none(),
+            "Block until the task finishes or `timeout` seconds pass; True if it finished.")
+        .def(
+            "result",
+            [](const Task& t, std::optional<double> timeout) -> nb::object {
+                auto& rec = *t.handle.raw();
+                if (!wait_interruptibly(rec, timeout)) {
+                    PyErr_SetString(PyExc_TimeoutError, "task did not finish within the timeout");
+                    throw nb::python_error();
+                }
+                if (rec.state() == task_state::completed) {
+                    return nb::borrow(static_cast<detail::value_record<py_ref>&>(rec).value().get());
+                }
+                nb::object error = exception_object(rec);
+                restore_exception(error.ptr());
                 throw nb::python_error();
-            }
-            if (rec.state() == task_state::completed) {
-                return nb::borrow(static_cast<detail::value_record<py_ref>&>(rec).value().get());
-            }
-            nb::object error = exception_object(rec);
-            restore_exception(error.ptr());
-            throw nb::python_error();
-        }, nb::arg("timeout") = nb::none())
-        .def("exception", [](const Task& t) { return exception_object(*t.handle.raw()); },
-             "The task's exception object once it failed or was cancelled, else None. Never blocks.")
+            },
+            nb::arg("timeout") = nb::none())
+        .def(
+            "exception", [](const Task& t) { return exception_object(*t.handle.raw()); },
+            "The task's exception object once it failed or was cancelled, else None. Never blocks.")
         .def("cancel", [](const Task& t) { return t.handle.cancel(); })
         .def("request_stop", [](const Task& t) { t.handle.request_stop(); })
-        .def("add_done_callback", [](const Task& t, nb::object fn, nb::object task_object) {
-            auto* cb = new python_done_callback(py_ref::borrow(fn.ptr()), py_ref::borrow(task_object.ptr()));
-            if (!t.handle.raw()->add_callback(*cb)) {
-                cb->run(*t.handle.raw());  // already finished: run now, here
-            }
-        }, nb::arg("fn"), nb::arg("task_object"),
-           "Call fn(task_object) once the task finishes (now, if it has).")
-        .def("resolve_deferred", [](const Task& t, nb::handle value, nb::handle error) {
-            auto* rec = dynamic_cast<python_record*>(t.handle.raw());
-            if (rec == nullptr) throw nb::type_error("not a deferred Python task");
-            rec->resolve(py_ref::borrow(value.ptr()), error.is_none() ? py_ref() : py_ref::borrow(error.ptr()));
-        }, nb::arg("value").none(), nb::arg("error").none(),
-           "Finish a deferred task (internal: used for coroutines run on the event loop).")
-        .def("__eq__", [](const Task& a, nb::handle b) {
-            return nb::isinstance<Task>(b) && a.handle.raw() == nb::cast<const Task&>(b).handle.raw();
-        })
+        .def(
+            "add_done_callback",
+            [](const Task& t, nb::object fn, nb::object task_object) {
+                auto* cb = new python_done_callback(py_ref::borrow(fn.ptr()), py_ref::borrow(task_object.ptr()));
+                if (!t.handle.raw()->add_callback(*cb)) {
+                    cb->run(*t.handle.raw());  // already finished: run now, here
+                }
+            },
+            nb::arg("fn"), nb::arg("task_object"), "Call fn(task_object) once the task finishes (now, if it has).")
+        .def(
+            "resolve_deferred",
+            [](const Task& t, nb::handle value, nb::handle error) {
+                auto* rec = dynamic_cast<python_record*>(t.handle.raw());
+                if (rec == nullptr) throw nb::type_error("not a deferred Python task");
+                rec->resolve(py_ref::borrow(value.ptr()), error.is_none() ? py_ref() : py_ref::borrow(error.ptr()));
+            },
+            nb::arg("value").none(), nb::arg("error").none(),
+            "Finish a deferred task (internal: used for coroutines run on the event loop).")
+        .def("__eq__",
+             [](const Task& a, nb::handle b) {
+                 return nb::isinstance<Task>(b) && a.handle.raw() == nb::cast<const Task&>(b).handle.raw();
+             })
         .def("__hash__", [](const Task& t) { return static_cast<Py_hash_t>(t.handle.id()); });
 }
 

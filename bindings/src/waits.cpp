@@ -14,9 +14,9 @@ template <class WaitSlice>
 bool wait_in_slices(std::optional<double> timeout, WaitSlice&& wait_slice) {
     if (timeout && *timeout < 0) throw nb::value_error("timeout must be >= 0 or None");
     const auto start = clock::now();
-    const auto deadline = timeout ? start + std::chrono::duration_cast<clock::duration>(
-                                                std::chrono::duration<double>(*timeout))
-                                  : clock::time_point::max();
+    const auto deadline =
+        timeout ? start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout))
+                : clock::time_point::max();
     for (;;) {
         const auto now = clock::now();
         auto slice = std::chrono::duration_cast<clock::duration>(signal_check_interval);

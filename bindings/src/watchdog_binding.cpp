@@ -1,9 +1,9 @@
 // The watchdog of a Python runtime: reports reach Python as dicts, through
 // one dispatcher callable the facade installs (it logs them and runs the
 // user's callbacks).
-#include <dftracer/watchdog/watchdog.hpp>
-
 #include <nanobind/stl/string.h>
+
+#include <dftracer/watchdog/watchdog.hpp>
 
 #include "bindings.hpp"
 #include "gil.hpp"

@@ -10,8 +10,8 @@ namespace dftracer::detail {
 namespace {
 
 constexpr std::size_t granule = 64;
-constexpr std::size_t classes = 16;         // 64 .. 1024 bytes
-constexpr std::size_t batch_size = 64;      // blocks moved per depot transfer
+constexpr std::size_t classes = 16;     // 64 .. 1024 bytes
+constexpr std::size_t batch_size = 64;  // blocks moved per depot transfer
 constexpr std::size_t max_depot_batches = 256;
 
 struct free_block {

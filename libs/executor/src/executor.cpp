@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "dftracer/executor/trace.hpp"
-
 #include "scheduler.hpp"
 #include "thread_context.hpp"
 
@@ -12,21 +11,23 @@ namespace dftracer {
 
 const char* to_string(task_state state) noexcept {
     switch (state) {
-        case task_state::queued: return "queued";
-        case task_state::running: return "running";
-        case task_state::completed: return "completed";
-        case task_state::failed: return "failed";
-        case task_state::cancelled: return "cancelled";
+        case task_state::queued:
+            return "queued";
+        case task_state::running:
+            return "running";
+        case task_state::completed:
+            return "completed";
+        case task_state::failed:
+            return "failed";
+        case task_state::cancelled:
+            return "cancelled";
     }
     return "unknown";
 }
 
-const char* to_string(pool_kind pool) noexcept {
-    return pool == pool_kind::io ? "io" : "compute";
-}
+const char* to_string(pool_kind pool) noexcept { return pool == pool_kind::io ? "io" : "compute"; }
 
-executor::executor(executor_config config)
-    : impl_(std::make_unique<detail::scheduler>(*this, config)) {}
+executor::executor(executor_config config) : impl_(std::make_unique<detail::scheduler>(*this, config)) {}
 
 executor::~executor() = default;
 
@@ -43,9 +44,7 @@ int executor::threads() const noexcept { return impl_->threads(); }
 int executor::io_threads() const noexcept { return impl_->io_threads(); }
 task_counts executor::counts() const noexcept { return impl_->counts(); }
 
-executor_snapshot executor::snapshot(const snapshot_options& options) const {
-    return impl_->snapshot(options);
-}
+executor_snapshot executor::snapshot(const snapshot_options& options) const { return impl_->snapshot(options); }
 
 std::vector<worker_sample> executor::sample_workers() const { return impl_->sample_workers(); }
 
@@ -99,9 +98,7 @@ int worker_id() noexcept {
 
 namespace detail {
 
-void publish_finish(record& rec, task_state terminal) noexcept {
-    rec.owner->publish_finish(rec, terminal);
-}
+void publish_finish(record& rec, task_state terminal) noexcept { rec.owner->publish_finish(rec, terminal); }
 
 std::string describe_exception(const std::exception_ptr& error) {
     if (!error) return {};
@@ -114,9 +111,7 @@ std::string describe_exception(const std::exception_ptr& error) {
     }
 }
 
-void submit_record(scheduler& sched, record* rec, submit_options&& options) {
-    sched.submit(rec, std::move(options));
-}
+void submit_record(scheduler& sched, record* rec, submit_options&& options) { sched.submit(rec, std::move(options)); }
 
 bool wait_record(record& rec, const clock::time_point* deadline) {
     if (rec.done()) return true;
@@ -134,9 +129,7 @@ void rethrow_outcome(const record& rec) {
     throw std::logic_error("task has not finished");
 }
 
-bool cancel_record(record& rec) noexcept {
-    return rec.owner != nullptr && rec.owner->cancel(rec);
-}
+bool cancel_record(record& rec) noexcept { return rec.owner != nullptr && rec.owner->cancel(rec); }
 
 bool reschedule(record* root, std::coroutine_handle<> h, pool_kind pool, bool always_hop) {
     if (root == nullptr) throw std::logic_error("resume_on() needs a coroutine spawned on an executor");

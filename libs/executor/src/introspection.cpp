@@ -20,9 +20,7 @@ void for_each_queued(const worker& w, Fn&& fn) {
 
 }  // namespace
 
-clock::time_point from_ns(std::int64_t ns) noexcept {
-    return clock::time_point(std::chrono::nanoseconds(ns));
-}
+clock::time_point from_ns(std::int64_t ns) noexcept { return clock::time_point(std::chrono::nanoseconds(ns)); }
 
 task_info info_of(const record& rec) {
     task_info info;
@@ -150,8 +148,7 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
     }
     snap.tasks.insert(snap.tasks.end(), std::make_move_iterator(finished.begin()),
                       std::make_move_iterator(finished.end()));
-    std::sort(snap.tasks.begin(), snap.tasks.end(),
-              [](const task_info& a, const task_info& b) { return a.id < b.id; });
+    std::sort(snap.tasks.begin(), snap.tasks.end(), [](const task_info& a, const task_info& b) { return a.id < b.id; });
     return snap;
 }
 

@@ -37,11 +37,12 @@ bool pool::has_queued_work() const noexcept {
     return false;
 }
 
-scheduler::scheduler(executor& owner, const executor_config& config)
-    : owner_(owner), config_(config) {
+scheduler::scheduler(executor& owner, const executor_config& config) : owner_(owner), config_(config) {
     if (config.threads < 0) throw std::invalid_argument("threads must be >= 0, got " + std::to_string(config.threads));
-    if (config.io_threads < 0) throw std::invalid_argument("io_threads must be >= 0, got " + std::to_string(config.io_threads));
-    if (config.history_size < 0) throw std::invalid_argument("history_size must be >= 0, got " + std::to_string(config.history_size));
+    if (config.io_threads < 0)
+        throw std::invalid_argument("io_threads must be >= 0, got " + std::to_string(config.io_threads));
+    if (config.history_size < 0)
+        throw std::invalid_argument("history_size must be >= 0, got " + std::to_string(config.history_size));
     const int compute = config.threads > 0 ? config.threads : available_cpus();
     const int io = config.io_threads > 0 ? config.io_threads : default_io_threads(compute);
 
@@ -143,8 +144,7 @@ void scheduler::wake_one(pool& p) {
     const std::size_t start = p.round_robin.load(std::memory_order_relaxed);
     for (std::size_t i = 0; i < n; ++i) {
         worker& w = *p.workers[(start + i) % n];
-        if (w.sleeping.load(std::memory_order_relaxed) &&
-            w.sleeping.exchange(false, std::memory_order_acq_rel)) {
+        if (w.sleeping.load(std::memory_order_relaxed) && w.sleeping.exchange(false, std::memory_order_acq_rel)) {
             p.sleepers.fetch_sub(1, std::memory_order_relaxed);
             w.park.unpark();
             return;
@@ -225,8 +225,7 @@ void scheduler::run_claimed(worker& w, record* rec, bool first_run) {
     const auto outer_task = w.task_id.load(std::memory_order_relaxed);
     const auto outer_since = w.since_ns.load(std::memory_order_relaxed);
     record* outer_record = ctx.current;
-    w.since_ns.store(first_run ? rec->started_ns.load(std::memory_order_relaxed) : now_ns(),
-                     std::memory_order_relaxed);
+    w.since_ns.store(first_run ? rec->started_ns.load(std::memory_order_relaxed) : now_ns(), std::memory_order_relaxed);
     w.task_id.store(rec->id, std::memory_order_release);
     ctx.current = rec;
     ++ctx.depth;
@@ -366,7 +365,10 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
         registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
         std::lock_guard<spin_lock> guard(s.lock);
         if (started) {
-            if (rec.live_prev) rec.live_prev->live_next = rec.live_next; else s.live_head = rec.live_next;
+            if (rec.live_prev)
+                rec.live_prev->live_next = rec.live_next;
+            else
+                s.live_head = rec.live_next;
             if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
             rec.live_prev = rec.live_next = nullptr;
             if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
@@ -393,8 +395,7 @@ bool scheduler::cancel(record& rec) noexcept {
 }
 
 std::uint64_t scheduler::outstanding() const noexcept {
-    const auto done = completed_.load(std::memory_order_seq_cst) +
-                      failed_started_.load(std::memory_order_seq_cst) +
+    const auto done = completed_.load(std::memory_order_seq_cst) + failed_started_.load(std::memory_order_seq_cst) +
                       cancelled_started_.load(std::memory_order_seq_cst) +
                       failed_unstarted_.load(std::memory_order_seq_cst) +
                       cancelled_unstarted_.load(std::memory_order_seq_cst);

@@ -98,9 +98,7 @@ struct alignas(64) worker {
     std::thread thread;
     std::atomic<std::uint64_t> native_thread{0};
 
-    void update_depth() noexcept {
-        depth.store(local.size() + inbox.size(), std::memory_order_relaxed);
-    }
+    void update_depth() noexcept { depth.store(local.size() + inbox.size(), std::memory_order_relaxed); }
 };
 
 class pool {

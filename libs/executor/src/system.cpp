@@ -24,8 +24,7 @@ namespace dftracer::detail {
 namespace {
 
 std::int64_t steady_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
@@ -83,8 +82,7 @@ std::int64_t fast_now_ns() noexcept {
     static const tsc_scale scale = calibrate();
     if (scale.usable) {
         const std::uint64_t ticks = __rdtsc() - scale.base_tsc;
-        return scale.base_ns +
-               static_cast<std::int64_t>((static_cast<u128>(ticks) * scale.ns_per_tick_q32) >> 32);
+        return scale.base_ns + static_cast<std::int64_t>((static_cast<u128>(ticks) * scale.ns_per_tick_q32) >> 32);
     }
 #endif
     return steady_ns();
@@ -106,8 +104,7 @@ int default_io_threads(int compute) noexcept { return std::clamp(compute / 2, 2,
 
 std::uint64_t current_native_thread() noexcept {
 #if defined(__linux__) || defined(__APPLE__)
-    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(
-        reinterpret_cast<void*>(pthread_self())));
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(reinterpret_cast<void*>(pthread_self())));
 #else
     return 0;
 #endif

@@ -22,11 +22,21 @@ void append_escaped(std::string& out, const std::string& text) {
     out += '"';
     for (const unsigned char c : text) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     char buffer[8];
@@ -84,9 +94,12 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 
 const char* trace_category(const task_info& task) noexcept {
     switch (task.kind) {
-        case task_kind::python: return "python";
-        case task_kind::coroutine: return "coroutine";
-        case task_kind::callable: break;
+        case task_kind::python:
+            return "python";
+        case task_kind::coroutine:
+            return "coroutine";
+        case task_kind::callable:
+            break;
     }
     return to_string(task.pool);
 }

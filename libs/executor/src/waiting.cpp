@@ -50,9 +50,7 @@ parker& thread_parker() {
     return p;
 }
 
-bool deadline_passed(const clock::time_point* deadline) {
-    return deadline != nullptr && clock::now() >= *deadline;
-}
+bool deadline_passed(const clock::time_point* deadline) { return deadline != nullptr && clock::now() >= *deadline; }
 
 /// Parks the worker as a sleeper of its pool, so both new work and `extra`
 /// wake it. Returns after a wake-up, a deadline, or when `ready()` holds.

@@ -1,10 +1,10 @@
 // Callback registration and the bookkeeping that lets remove() promise the
 // callback is neither running nor alive when it returns.
+#include "callbacks.hpp"
+
 #include <algorithm>
 #include <exception>
 #include <stdexcept>
-
-#include "callbacks.hpp"
 
 namespace dftracer::watchdog_detail {
 

@@ -192,11 +192,11 @@ void executor_monitor::check_stall(pass_view& view, pool_kind pool, nanoseconds 
     }
     auto r = view.make_report(report_kind::stall, pool, oldest->task_id, oldest->id);
     r.elapsed = elapsed;
-    r.message = std::string("the ") + to_string(pool) + " pool is stalled: " + std::to_string(queued) +
-                " queued, " + busy_workers(workers.size()) + ", and no task started or finished for " +
-                seconds(elapsed) + " (stall threshold " + seconds(threshold) + "); longest running: " +
-                task_label(oldest->task_id, r.task_name) + " on " + worker_label(oldest->id, pool) + " for " +
-                seconds(since(view.now, oldest->running_since));
+    r.message = std::string("the ") + to_string(pool) + " pool is stalled: " + std::to_string(queued) + " queued, " +
+                busy_workers(workers.size()) + ", and no task started or finished for " + seconds(elapsed) +
+                " (stall threshold " + seconds(threshold) +
+                "); longest running: " + task_label(oldest->task_id, r.task_name) + " on " +
+                worker_label(oldest->id, pool) + " for " + seconds(since(view.now, oldest->running_since));
     for (const worker_sample* s : workers) add_worker(r, *s);
     out.push_back(std::move(r));
 }
@@ -231,7 +231,8 @@ void executor_monitor::check_deadlock(pass_view& view, pool_kind pool, nanosecon
         if (const worker_sample* s = view.worker(w)) add_worker(r, *s);
     }
     r.message = (workers.size() == 1 ? std::string("the only ") : "all " + std::to_string(workers.size()) + " ") +
-                to_string(pool) + (workers.size() == 1 ? " worker is" : " workers are") + " blocked waiting and none of the waits can end, unchanged for " + seconds(elapsed) +
+                to_string(pool) + (workers.size() == 1 ? " worker is" : " workers are") +
+                " blocked waiting and none of the waits can end, unchanged for " + seconds(elapsed) +
                 " (deadlock threshold " + seconds(threshold) + "): " + finding->chains;
     out.push_back(std::move(r));
 }

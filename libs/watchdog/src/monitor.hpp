@@ -70,8 +70,8 @@ public:
     /// One pass. `dropped` turns true if the executor is unwatched during the
     /// pass (from its on_error hook, run by fail_task on this thread); the
     /// pass then stops touching it.
-    void run(executor& ex, const pass_settings& settings, clock::time_point now,
-             std::vector<watchdog_report>& out, const bool& dropped);
+    void run(executor& ex, const pass_settings& settings, clock::time_point now, std::vector<watchdog_report>& out,
+             const bool& dropped);
 
 private:
     void check_timeouts(pass_view& view, std::vector<watchdog_report>& out, const bool& dropped);

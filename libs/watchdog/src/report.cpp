@@ -1,24 +1,27 @@
 // Report values as text: kind names, the logged line, the default sink.
+#include "dftracer/watchdog/report.hpp"
+
 #include <cstdio>
 
-#include "dftracer/watchdog/report.hpp"
 #include "text.hpp"
 
 namespace dftracer {
 
 const char* to_string(report_kind kind) noexcept {
     switch (kind) {
-        case report_kind::slow: return "slow";
-        case report_kind::timeout: return "timeout";
-        case report_kind::stall: return "stall";
-        case report_kind::deadlock: return "deadlock";
+        case report_kind::slow:
+            return "slow";
+        case report_kind::timeout:
+            return "timeout";
+        case report_kind::stall:
+            return "stall";
+        case report_kind::deadlock:
+            return "deadlock";
     }
     return "unknown";
 }
 
-const char* to_string(log_level level) noexcept {
-    return level == log_level::error ? "error" : "warning";
-}
+const char* to_string(log_level level) noexcept { return level == log_level::error ? "error" : "warning"; }
 
 log_level level_of(report_kind kind) noexcept {
     return kind == report_kind::deadlock ? log_level::error : log_level::warning;

@@ -106,9 +106,10 @@ struct watchdog::impl {
         return with_entries([&] {
             if (find_entry(*raw) != entries.end()) return false;
             if (!in_pass_here()) {  // a pass erases these too; a stopped watchdog relies on this
-                entries.erase(std::remove_if(entries.begin(), entries.end(),
-                                             [](const auto& e) { return e->removed || (e->shared && e->weak.expired()); }),
-                              entries.end());
+                entries.erase(
+                    std::remove_if(entries.begin(), entries.end(),
+                                   [](const auto& e) { return e->removed || (e->shared && e->weak.expired()); }),
+                    entries.end());
             }
             auto e = std::make_shared<watched>();
             e->raw = raw;

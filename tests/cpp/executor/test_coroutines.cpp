@@ -87,10 +87,12 @@ TEST(Coroutines, AwaitingAHandleSuspendsInsteadOfBlocking) {
     // needs the compute pool to post its result could never be observed.
     test::event release;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto io = ex.submit([&] {
-        release.wait();
-        return 5;
-    }, {.pool = pool_kind::io});
+    auto io = ex.submit(
+        [&] {
+            release.wait();
+            return 5;
+        },
+        {.pool = pool_kind::io});
     auto waiter = ex.spawn([](task_handle<int> h) -> task<int> { co_return co_await h * 2; }(io));
     // While the coroutine is suspended the compute thread is free.
     auto other = ex.submit([] { return 1; });

@@ -17,10 +17,12 @@ void expect_adds_up(const task_counts& c) {
 TEST(Introspection, CountsAndWorkersWhileBusy) {
     test::event started, release;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto running = ex.submit([&] {
-        started.set();
-        release.wait();
-    }, {.name = "blocker"});
+    auto running = ex.submit(
+        [&] {
+            started.set();
+            release.wait();
+        },
+        {.name = "blocker"});
     ASSERT_TRUE(started.wait());
     auto queued = ex.submit([] {}, {.name = "waiting-in-line"});
 
@@ -100,10 +102,12 @@ TEST(Introspection, QueuedListingIsCapped) {
 TEST(Introspection, WaitingWorkerReportsWhatItWaitsFor) {
     test::event io_started, release;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto io = ex.submit([&] {
-        io_started.set();
-        release.wait();
-    }, {.pool = pool_kind::io});
+    auto io = ex.submit(
+        [&] {
+            io_started.set();
+            release.wait();
+        },
+        {.pool = pool_kind::io});
     ASSERT_TRUE(io_started.wait());
     auto waiter = ex.submit([&] { io.wait(); });
     bool seen = false;
@@ -124,10 +128,9 @@ TEST(Introspection, CoroutineSuspendedIsStillRunning) {
     bool seen_suspended = false;
     for (int i = 0; i < 3000 && !seen_suspended; ++i) {
         auto snap = ex.snapshot();
-        auto it = std::find_if(snap.tasks.begin(), snap.tasks.end(),
-                               [&](const task_info& t) { return t.id == h.id(); });
-        seen_suspended = it != snap.tasks.end() && it->state == task_state::running &&
-                         snap.workers[0].idle;
+        auto it =
+            std::find_if(snap.tasks.begin(), snap.tasks.end(), [&](const task_info& t) { return t.id == h.id(); });
+        seen_suspended = it != snap.tasks.end() && it->state == task_state::running && snap.workers[0].idle;
         if (!seen_suspended) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     EXPECT_TRUE(seen_suspended);

@@ -31,13 +31,15 @@ TEST(Stress, MillionTasksFromFourProducersWithErrorsAndCancels) {
             for (int i = p; i < total; i += producers) {
                 const bool fail = rng() % 10 == 0;
                 const auto pool = rng() % 4 == 0 ? pool_kind::io : pool_kind::compute;
-                auto h = ex.submit([&, fail] {
-                    ran++;
-                    if (fail) {
-                        thrown++;
-                        throw std::runtime_error("planned");
-                    }
-                }, {.pool = pool});
+                auto h = ex.submit(
+                    [&, fail] {
+                        ran++;
+                        if (fail) {
+                            thrown++;
+                            throw std::runtime_error("planned");
+                        }
+                    },
+                    {.pool = pool});
                 if (rng() % 20 == 0 && h.cancel()) cancelled++;
             }
         });
@@ -90,9 +92,11 @@ TEST(Stress, ConcurrentSnapshotsDuringWork) {
         }
     });
     for (int i = 0; i < 20000; ++i) {
-        ex.submit([&ex, i] {
-            if (i % 100 == 0) ex.submit([] {}).get();
-        }, {.name = "t"});
+        ex.submit(
+            [&ex, i] {
+                if (i % 100 == 0) ex.submit([] {}).get();
+            },
+            {.name = "t"});
     }
     ex.wait_all();
     stop = true;

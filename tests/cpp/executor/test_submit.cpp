@@ -15,8 +15,7 @@ using namespace dftracer;
 TEST(Config, NegativeSizesThrowInvalidArgument) {
     EXPECT_THROW(executor(executor_config{.threads = -1}), std::invalid_argument);
     EXPECT_THROW(executor(executor_config{.threads = 1, .io_threads = -2}), std::invalid_argument);
-    EXPECT_THROW(executor(executor_config{.threads = 1, .io_threads = 1, .history_size = -1}),
-                 std::invalid_argument);
+    EXPECT_THROW(executor(executor_config{.threads = 1, .io_threads = 1, .history_size = -1}), std::invalid_argument);
 }
 
 TEST(Config, ZeroMeansAutoSize) {
@@ -168,9 +167,11 @@ TEST(ErrorHook, CalledOncePerFailureAfterHandleFailed) {
     executor ex(cfg);
     self = &ex;
     for (int i = 0; i < 10; ++i) {
-        ex.submit([i] {
-            if (i % 2) throw std::runtime_error("odd " + std::to_string(i));
-        }, {.name = "t" + std::to_string(i)});
+        ex.submit(
+            [i] {
+                if (i % 2) throw std::runtime_error("odd " + std::to_string(i));
+            },
+            {.name = "t" + std::to_string(i)});
     }
     ex.wait_all();
     EXPECT_EQ(calls.load(), 5);  // wait_all returns after the hooks ran

@@ -1,13 +1,12 @@
 // Trace export: every finished task exactly once, with worker and times.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
-
-#include <unistd.h>
 
 #include "dftracer/executor/executor.hpp"
 #include "dftracer/executor/trace.hpp"
@@ -40,7 +39,7 @@ TEST(Trace, ChromeAndPfwHoldEveryFinishedTaskOnce) {
     std::vector<task_handle<int>> handles;
     for (int i = 0; i < 200; ++i) {
         handles.push_back(ex.submit([i] { return i; }, {.name = "t\"" + std::to_string(i),
-                                                         .pool = i % 4 ? pool_kind::compute : pool_kind::io}));
+                                                        .pool = i % 4 ? pool_kind::compute : pool_kind::io}));
     }
     ex.wait_all();
     const auto dir = std::filesystem::temp_directory_path() / ("dft-trace-" + std::to_string(::getpid()));
@@ -57,7 +56,8 @@ TEST(Trace, ChromeAndPfwHoldEveryFinishedTaskOnce) {
         ASSERT_TRUE(info);
         auto [tid, ts, dur] = events.at(h.id());
         EXPECT_EQ(tid, info->worker);
-        auto exec_us = std::chrono::duration_cast<std::chrono::microseconds>(info->finished_at - info->started_at).count();
+        auto exec_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(info->finished_at - info->started_at).count();
         EXPECT_NEAR(static_cast<double>(dur), static_cast<double>(exec_us), 1.0);
         EXPECT_GT(ts, 0);
     }

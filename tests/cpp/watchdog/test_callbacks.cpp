@@ -20,7 +20,12 @@ struct slow_fixture {
     clock::time_point since;
 
     slow_fixture() {
-        handle = ex.submit([this] { started.set(); release.wait(); }, {.name = "slowpoke"});
+        handle = ex.submit(
+            [this] {
+                started.set();
+                release.wait();
+            },
+            {.name = "slowpoke"});
         EXPECT_TRUE(started.wait());
         since = sample_running(ex, handle.id()).running_since;
     }
@@ -79,9 +84,8 @@ TEST(WatchdogCallbacks, AThrowingCallbackIsLoggedAndOthersStillRun) {
 
 TEST(WatchdogCallbacks, ThrowingLogSinkDoesNotStopDelivery) {
     slow_fixture f;
-    auto config = manual_config([](log_level, const std::string&, const watchdog_report*) {
-        throw std::runtime_error("sink down");
-    });
+    auto config = manual_config(
+        [](log_level, const std::string&, const watchdog_report*) { throw std::runtime_error("sink down"); });
     watchdog wd(config);
     wd.watch(f.ex);
     int calls = 0;
@@ -157,8 +161,8 @@ TEST(WatchdogCallbacks, RemoveWaitsForACallInProgressAndDestroysTheCallback) {
     std::atomic<bool> removed{false};
     std::thread remover([&] {
         EXPECT_TRUE(wd.remove_callback(id));
-        EXPECT_TRUE(finished.load());            // not before the call returned
-        EXPECT_TRUE(watch_alive.expired());      // and the callback is gone
+        EXPECT_TRUE(finished.load());        // not before the call returned
+        EXPECT_TRUE(watch_alive.expired());  // and the callback is gone
         removed = true;
     });
     proceed.set();

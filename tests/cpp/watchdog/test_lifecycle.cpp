@@ -109,12 +109,22 @@ TEST(WatchdogLifecycle, OneWatchdogWatchesSeveralExecutors) {
     wd.watch(first);
     wd.watch(second);
     event s1, s2, release;
-    auto h1 = first.submit([&] { s1.set(); release.wait(); }, {.name = "one"});
-    auto h2 = second.submit([&] { s2.set(); release.wait(); }, {.name = "two"});
+    auto h1 = first.submit(
+        [&] {
+            s1.set();
+            release.wait();
+        },
+        {.name = "one"});
+    auto h2 = second.submit(
+        [&] {
+            s2.set();
+            release.wait();
+        },
+        {.name = "two"});
     ASSERT_TRUE(s1.wait());
     ASSERT_TRUE(s2.wait());
-    const auto since = std::max(sample_running(first, h1.id()).running_since,
-                                sample_running(second, h2.id()).running_since);
+    const auto since =
+        std::max(sample_running(first, h1.id()).running_since, sample_running(second, h2.id()).running_since);
     auto reports = of_kind(wd.check_at(since + 10s), report_kind::slow);
     ASSERT_EQ(reports.size(), 2u);
     EXPECT_NE(reports[0].source, reports[1].source);
@@ -190,9 +200,7 @@ TEST(WatchdogLifecycle, ExecutorHookMayUnwatchDuringATimeoutPass) {
     executor* ex_ptr = nullptr;
     std::atomic<int> hook_calls{0};
     std::atomic<bool> nested_empty{false};
-    executor ex(executor_config{.threads = 1,
-                                .io_threads = 1,
-                                .on_error = [&](const task_info&, std::exception_ptr) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1, .on_error = [&](const task_info&, std::exception_ptr) {
                                     hook_calls.fetch_add(1);
                                     wd_ptr->unwatch(*ex_ptr);
                                     nested_empty = wd_ptr->check_now().empty();
@@ -204,7 +212,12 @@ TEST(WatchdogLifecycle, ExecutorHookMayUnwatchDuringATimeoutPass) {
     wd_ptr = &wd;
     wd.watch(ex);
     event started, release;
-    auto h = ex.submit([&] { started.set(); release.wait(); }, {.name = "t", .timeout = 1s});
+    auto h = ex.submit(
+        [&] {
+            started.set();
+            release.wait();
+        },
+        {.name = "t", .timeout = 1s});
     ASSERT_TRUE(started.wait());
     auto reports = wd.check_at(ex.find_task(h.id())->started_at + 1s);
     ASSERT_EQ(reports.size(), 1u);
@@ -235,7 +248,10 @@ TEST(WatchdogLifecycle, CallbackMayStopAndTheWatchdogRestarts) {
         }
     });
     event started, release;
-    auto h = ex.submit([&] { started.set(); release.wait(); });
+    auto h = ex.submit([&] {
+        started.set();
+        release.wait();
+    });
     ASSERT_TRUE(started.wait());
     wd.start();
     ASSERT_TRUE(stopped_from_callback.wait());

@@ -145,8 +145,20 @@ TEST(WatchdogRealtime, DeadlockIsReportedAndWatchingContinues) {
     wd.watch(ex);
     event a_started, b_started, ready;
     task_handle<void> a, b;
-    a = ex.submit([&] { a_started.set(); ready.wait(); b.wait(); }, {.name = "a"});
-    b = ex.submit([&] { b_started.set(); ready.wait(); a.wait(); }, {.name = "b"});
+    a = ex.submit(
+        [&] {
+            a_started.set();
+            ready.wait();
+            b.wait();
+        },
+        {.name = "a"});
+    b = ex.submit(
+        [&] {
+            b_started.set();
+            ready.wait();
+            a.wait();
+        },
+        {.name = "b"});
     ASSERT_TRUE(a_started.wait());
     ASSERT_TRUE(b_started.wait());
     const auto blocked_from = clock::now();

@@ -64,7 +64,9 @@ TEST(WatchdogSlow, RepeatsEachTimeTheRunningTimeDoubles) {
     wd.watch(ex);
     blocked_task task(ex, "stuck");
     const auto since = task.sample.running_since;
-    auto slow_at = [&](std::chrono::milliseconds t) { return of_kind(wd.check_at(since + t), report_kind::slow).size(); };
+    auto slow_at = [&](std::chrono::milliseconds t) {
+        return of_kind(wd.check_at(since + t), report_kind::slow).size();
+    };
 
     EXPECT_EQ(slow_at(10s), 1u);
     EXPECT_EQ(slow_at(10s), 0u);  // once per level

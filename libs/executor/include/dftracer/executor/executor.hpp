@@ -55,8 +55,7 @@ public:
     /// after shutdown() began. fn is moved (or copied) into the task and
     /// destroyed on the worker right after it runs, before waiters wake.
     template <class F>
-    auto submit(F&& fn, submit_options options = {})
-        -> task_handle<std::invoke_result_t<std::decay_t<F>&>> {
+    auto submit(F&& fn, submit_options options = {}) -> task_handle<std::invoke_result_t<std::decay_t<F>&>> {
         using result = std::invoke_result_t<std::decay_t<F>&>;
         auto* rec = new detail::callable_record<result, std::decay_t<F>>(std::forward<F>(fn));
         detail::record_ref ref(rec);
@@ -202,8 +201,7 @@ inline task<void> when_all(std::vector<task<void>> tasks) {
     std::vector<task_handle<void>> handles;
     handles.reserve(tasks.size());
     for (auto& t : tasks) {
-        handles.push_back(detail::spawn_on(sched, std::move(t),
-                                           {root->name, detail::current_pool_or(root->pool), {}}));
+        handles.push_back(detail::spawn_on(sched, std::move(t), {root->name, detail::current_pool_or(root->pool), {}}));
     }
     std::exception_ptr first_error;
     for (auto& h : handles) {
@@ -228,9 +226,7 @@ struct spawn_awaiter {
         root = h.promise().root();
         return false;
     }
-    task_handle<T> await_resume() {
-        return spawn_on(scheduler_of(root), std::move(body), {{}, pool, {}});
-    }
+    task_handle<T> await_resume() { return spawn_on(scheduler_of(root), std::move(body), {{}, pool, {}}); }
 };
 }  // namespace detail
 

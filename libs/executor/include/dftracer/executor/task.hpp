@@ -83,9 +83,7 @@ public:
     /// After resuming the child from the parent's await_suspend: true if the
     /// parent must suspend (the child will resume it), false if the child
     /// already completed.
-    bool parent_should_suspend() noexcept {
-        return !completed_or_suspended_.exchange(true, std::memory_order_acq_rel);
-    }
+    bool parent_should_suspend() noexcept { return !completed_or_suspended_.exchange(true, std::memory_order_acq_rel); }
     void rethrow_if_failed() const {
         if (error_) std::rethrow_exception(error_);
     }
@@ -104,7 +102,9 @@ class promise final : public promise_base {
 public:
     task<T> get_return_object() noexcept;
     template <class U>
-    void return_value(U&& v) { value_.emplace(std::forward<U>(v)); }
+    void return_value(U&& v) {
+        value_.emplace(std::forward<U>(v));
+    }
     T take() {
         rethrow_if_failed();
         return std::move(*value_);

@@ -39,9 +39,7 @@ const char* to_string(task_state state) noexcept;
 const char* to_string(pool_kind pool) noexcept;
 
 /// True for completed, failed and cancelled.
-constexpr bool is_terminal(task_state state) noexcept {
-    return state >= task_state::completed;
-}
+constexpr bool is_terminal(task_state state) noexcept { return state >= task_state::completed; }
 
 /// The clock every timestamp of the executor is taken from.
 using clock = std::chrono::steady_clock;

@@ -100,15 +100,12 @@ public:
     /// queued -> running. Exactly one caller wins.
     bool try_claim() noexcept {
         std::uint8_t expected = static_cast<std::uint8_t>(task_state::queued);
-        return state_.compare_exchange_strong(expected,
-                                              static_cast<std::uint8_t>(task_state::running),
+        return state_.compare_exchange_strong(expected, static_cast<std::uint8_t>(task_state::running),
                                               std::memory_order_acq_rel);
     }
     /// queued|running -> finishing. The winner must store the outcome and call
     /// publish_finish(); losers must drop their outcome.
-    bool begin_finish(bool allow_queued = false) noexcept {
-        return begin_finish_from(allow_queued, true);
-    }
+    bool begin_finish(bool allow_queued = false) noexcept { return begin_finish_from(allow_queued, true); }
     /// queued -> finishing (cancellation before start).
     bool begin_cancel() noexcept { return begin_finish_from(true, false); }
     /// finishing -> terminal (scheduler use, inside publish_finish).
@@ -140,7 +137,10 @@ public:
     void remove_waiter(waiter& w) noexcept {
         std::lock_guard<spin_lock> guard(waiters_lock_);
         if (!w.linked) return;
-        if (w.prev) w.prev->next = w.next; else waiters_ = w.next;
+        if (w.prev)
+            w.prev->next = w.next;
+        else
+            waiters_ = w.next;
         if (w.next) w.next->prev = w.prev;
         w.linked = false;
     }
@@ -217,8 +217,7 @@ private:
             bool ok = (from_running && current == static_cast<std::uint8_t>(task_state::running)) ||
                       (from_queued && current == static_cast<std::uint8_t>(task_state::queued));
             if (!ok) return false;
-            if (state_.compare_exchange_weak(current, finishing_state,
-                                             std::memory_order_acq_rel)) {
+            if (state_.compare_exchange_weak(current, finishing_state, std::memory_order_acq_rel)) {
                 was_started_ = current == static_cast<std::uint8_t>(task_state::running);
                 return true;
             }
@@ -244,10 +243,17 @@ public:
     record_ref() = default;
     /// Adopts one reference.
     explicit record_ref(record* rec) noexcept : rec_(rec) {}
-    record_ref(const record_ref& other) noexcept : rec_(other.rec_) { if (rec_) rec_->add_ref(); }
+    record_ref(const record_ref& other) noexcept : rec_(other.rec_) {
+        if (rec_) rec_->add_ref();
+    }
     record_ref(record_ref&& other) noexcept : rec_(std::exchange(other.rec_, nullptr)) {}
-    record_ref& operator=(record_ref other) noexcept { std::swap(rec_, other.rec_); return *this; }
-    ~record_ref() { if (rec_) rec_->release(); }
+    record_ref& operator=(record_ref other) noexcept {
+        std::swap(rec_, other.rec_);
+        return *this;
+    }
+    ~record_ref() {
+        if (rec_) rec_->release();
+    }
 
     record* get() const noexcept { return rec_; }
     record* operator->() const noexcept { return rec_; }

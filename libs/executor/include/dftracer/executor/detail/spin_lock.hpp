@@ -23,7 +23,7 @@ inline void cpu_relax() noexcept {
 class spin_lock {
 public:
     void lock() noexcept {
-        for (int spins = 0; locked_.exchange(true, std::memory_order_acquire); ) {
+        for (int spins = 0; locked_.exchange(true, std::memory_order_acquire);) {
             while (locked_.load(std::memory_order_relaxed)) {
                 if (++spins < 64) {
                     cpu_relax();
@@ -34,8 +34,7 @@ public:
         }
     }
     bool try_lock() noexcept {
-        return !locked_.load(std::memory_order_relaxed) &&
-               !locked_.exchange(true, std::memory_order_acquire);
+        return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire);
     }
     void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
