@@ -7,7 +7,20 @@ import json
 import os
 from typing import Any, Optional, Union
 
-CATEGORY_COLOURS = {"python": "#3572A5", "compute": "#E07B39", "io": "#4CAF50", "coroutine": "#9C27B0"}
+CATEGORY_COLOURS = {
+    "python (compute)": "#3572A5",
+    "python (io)": "#4CAF50",
+    "compute": "#E07B39",
+    "io": "#8BC34A",
+    "coroutine": "#9C27B0",
+}
+
+
+def _label(event: dict[str, Any]) -> str:
+    category = event.get("cat", "")
+    if category == "python":
+        return f"python ({event.get('args', {}).get('pool', 'compute')})"
+    return category
 
 
 def load_events(source: Any) -> list[dict[str, Any]]:
@@ -26,7 +39,8 @@ def load_events(source: Any) -> list[dict[str, Any]]:
 
 def plot_timeline(source: Any, path: Optional[Union[str, os.PathLike[str]]] = None, *, ax: Any = None,
                   title: str = "dftracer-utils timeline") -> Any:
-    """Draw one row per worker with a bar per task, coloured by category.
+    """Draw one row per worker with a bar per task, coloured by category
+    (Python tasks by the pool they ran on).
 
     ``source`` is a :class:`~dftracer.utils.Runtime` or a trace file written
     by :meth:`~dftracer.utils.Runtime.export_trace`. Saves a PNG to ``path``
@@ -52,7 +66,7 @@ def plot_timeline(source: Any, path: Optional[Union[str, os.PathLike[str]]] = No
     for row, worker in enumerate(workers):
         for category, colour in CATEGORY_COLOURS.items():
             spans = [((e["ts"] - origin) / 1e3, max(e["dur"] / 1e3, 1e-3)) for e in events
-                     if e["tid"] == worker and e["cat"] == category]
+                     if e["tid"] == worker and _label(e) == category]
             if spans:
                 ax.broken_barh(spans, (row - 0.4, 0.8), facecolors=colour, label=category)
     ax.set_yticks(range(len(workers)), [f"worker {w}" for w in workers])
