@@ -136,7 +136,16 @@ void scheduler::push(pool_kind kind, job j, bool to_back) {
         target.update_depth();
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (p.sleepers.load(std::memory_order_relaxed) != 0) wake_one(p);
+    wake_if_nobody_spins(p);
+}
+
+void scheduler::wake_if_nobody_spins(pool& p) {
+    // Dekker with the idle path: a spinner decrements `spinning` before it
+    // announces itself as a sleeper and re-checks the queues, so either we see
+    // it spinning and it will see our job, or we see it asleep and wake one.
+    if (p.sleepers.load(std::memory_order_relaxed) != 0 && p.spinning.load(std::memory_order_relaxed) == 0) {
+        wake_one(p);
+    }
 }
 
 void scheduler::wake_one(pool& p) {
@@ -177,12 +186,12 @@ bool scheduler::try_pop_own(worker& w, job& out) {
     return true;
 }
 
-bool scheduler::try_steal(worker& w, job& out) {
+bool scheduler::try_steal(worker& w, job& out, std::size_t min_victim_depth) {
     auto& workers = w.home->workers;
     const std::size_t n = workers.size();
     for (std::size_t i = 1; i < n; ++i) {
         worker& victim = *workers[(static_cast<std::size_t>(w.index) + i) % n];
-        if (victim.depth.load(std::memory_order_relaxed) == 0) continue;
+        if (victim.depth.load(std::memory_order_relaxed) < min_victim_depth) continue;
         std::lock_guard<spin_lock> guard(victim.queue_lock);
         if (!victim.inbox.empty()) {
             out = victim.inbox.pop_front();
@@ -197,9 +206,9 @@ bool scheduler::try_steal(worker& w, job& out) {
     return false;
 }
 
-job scheduler::find_work(worker& w) {
+job scheduler::find_work(worker& w, std::size_t min_victim_depth) {
     job j = 0;
-    if (try_pop_own(w, j) || try_steal(w, j)) return j;
+    if (try_pop_own(w, j) || try_steal(w, j, min_victim_depth)) return j;
     return 0;
 }
 
@@ -313,18 +322,33 @@ void scheduler::worker_main(worker& w) {
     // first spins briefly, then yields, watching the queue depths only.
     constexpr int spin_rounds = 2048;
     constexpr int yield_rounds = 16;
+    pool& p = *w.home;
     for (;;) {
         job j = find_work(w);
-        if (j == 0 && config_.on_worker_idle) config_.on_worker_idle();
-        for (int i = 0; j == 0 && i < spin_rounds + yield_rounds; ++i) {
-            if (i < spin_rounds) {
-                cpu_relax();
-            } else {
-                std::this_thread::yield();
+        if (j == 0) {
+            if (config_.on_worker_idle) config_.on_worker_idle();
+            w.boundary_fresh = false;
+            p.spinning.fetch_add(1, std::memory_order_seq_cst);
+            for (int i = 0; j == 0 && i < spin_rounds + yield_rounds; ++i) {
+                if (i < spin_rounds) {
+                    cpu_relax();
+                } else {
+                    std::this_thread::yield();
+                }
+                // Early in the spin, leave a victim's single job to its owner,
+                // which usually takes it next: stealing it would bounce a
+                // dependent chain between cores on every step.
+                // Polling every round would keep the owners' queue lines
+                // bouncing between cores; every 16th is enough to react fast.
+                if ((i & 15) != 15) continue;
+                const std::size_t min_victim_depth = i < spin_rounds / 2 ? 2 : 1;
+                if (p.has_queued_work()) j = find_work(w, min_victim_depth);
             }
-            if (w.home->has_queued_work()) j = find_work(w);
+            p.spinning.fetch_sub(1, std::memory_order_seq_cst);
+            // Found work while others may sleep: hand the search on, so a
+            // burst of pushes seen by one spinner still wakes enough workers.
+            if (j != 0 && p.has_queued_work()) wake_if_nobody_spins(p);
         }
-        if (j == 0) w.boundary_fresh = false;
         if (j != 0) {
             run_job(w, j);
             continue;

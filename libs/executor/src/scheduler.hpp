@@ -78,9 +78,11 @@ struct alignas(64) worker {
     spin_lock queue_lock;
     ring_queue<job> local;
     ring_queue<job> inbox;
-    std::atomic<std::size_t> depth{0};
+    /// Read by spinning thieves: on its own cache line, so polling it does
+    /// not slow the owner's queue operations.
+    alignas(64) std::atomic<std::size_t> depth{0};
 
-    parker park;
+    alignas(64) parker park;
     std::atomic<bool> sleeping{false};
 
     // Lock-free introspection slots (written by this worker only).
@@ -106,6 +108,10 @@ public:
     pool_kind kind = pool_kind::compute;
     std::vector<std::unique_ptr<worker>> workers;
     std::atomic<std::uint32_t> sleepers{0};
+    /// Idle workers still spinning for work. While one spins, a push needs
+    /// no wake-up: the spinner will find the job (and wakes the next sleeper
+    /// if it finds more than it can take).
+    std::atomic<std::uint32_t> spinning{0};
     std::atomic<std::uint32_t> round_robin{0};
 
     bool has_queued_work() const noexcept;
@@ -155,13 +161,16 @@ private:
     friend class worker_loop;
 
     void worker_main(worker& w);
-    job find_work(worker& w);
+    /// Own queue first, then steal from victims holding at least
+    /// `min_victim_depth` jobs.
+    job find_work(worker& w, std::size_t min_victim_depth = 1);
     bool try_pop_own(worker& w, job& out);
-    bool try_steal(worker& w, job& out);
+    bool try_steal(worker& w, job& out, std::size_t min_victim_depth);
     void run_job(worker& w, job j);
     void run_claimed(worker& w, record* rec, bool first_run);
     void sleep_until_work(worker& w);
     void wake_one(pool& p);
+    void wake_if_nobody_spins(pool& p);
     void wake_all();
     bool help_once(worker& w);
     /// Runs rec on this worker now if nobody started it (same pool only).
