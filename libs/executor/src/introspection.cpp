@@ -42,14 +42,13 @@ task_counts scheduler::counts() const noexcept {
     // finishes, then submitted. Each later read can only have grown, so
     // running and queued never go negative and the parts add up to total.
     task_counts c;
-    const auto completed = completed_.load(std::memory_order_seq_cst);
-    const auto failed_started = failed_started_.load(std::memory_order_seq_cst);
-    const auto cancelled_started = cancelled_started_.load(std::memory_order_seq_cst);
-    std::uint64_t started = 0;
-    for (const worker* w : all_workers_) started += w->started.load(std::memory_order_seq_cst);
-    const auto failed_unstarted = failed_unstarted_.load(std::memory_order_seq_cst);
-    const auto cancelled_unstarted = cancelled_unstarted_.load(std::memory_order_seq_cst);
-    const auto submitted = submitted_.load(std::memory_order_seq_cst);
+    const auto completed = sum(task_counters::completed);
+    const auto failed_started = sum(task_counters::failed_started);
+    const auto cancelled_started = sum(task_counters::cancelled_started);
+    const auto started = sum(task_counters::started);
+    const auto failed_unstarted = sum(task_counters::failed_unstarted);
+    const auto cancelled_unstarted = sum(task_counters::cancelled_unstarted);
+    const auto submitted = sum(task_counters::submitted);
 
     c.total = submitted;
     c.completed = completed;

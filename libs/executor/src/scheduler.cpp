@@ -53,6 +53,7 @@ scheduler::scheduler(executor& owner, const executor_config& config) : owner_(ow
         const int count = p == 0 ? compute : io;
         for (int i = 0; i < count; ++i) {
             auto w = std::make_unique<worker>();
+            w->counters.single_writer = true;
             w->id = next_id++;
             w->index = i;
             w->home = &pools_[p];
@@ -108,7 +109,8 @@ void scheduler::submit(record* rec, submit_options&& options) {
     rec->name = std::move(options.name);
     rec->pool = options.pool;
     rec->timeout_ns = options.timeout.count();
-    rec->id = submitted_.fetch_add(1, std::memory_order_acq_rel) + 1;
+    rec->id = next_task_id();
+    counters_for_caller().bump(task_counters::submitted);
     rec->queued_ns.store(now_ns(), std::memory_order_relaxed);
     record_ref guard(rec);
     rec->add_ref();  // kept by `guard` until we know the task is accepted
@@ -228,7 +230,7 @@ void scheduler::link_live(worker& w, record& rec) noexcept {
 void scheduler::run_claimed(worker& w, record* rec, bool first_run) {
     if (first_run) {
         link_live(w, *rec);
-        w.started.fetch_add(1, std::memory_order_release);
+        w.counters.bump(task_counters::started);
     }
     auto& ctx = thread_context::get();
     const auto outer_task = w.task_id.load(std::memory_order_relaxed);
@@ -400,10 +402,13 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
         s.history.push(rec, terminal);
     }
 
-    std::atomic<std::uint64_t>* counter = &completed_;
-    if (terminal == task_state::failed) counter = started ? &failed_started_ : &failed_unstarted_;
-    if (terminal == task_state::cancelled) counter = started ? &cancelled_started_ : &cancelled_unstarted_;
-    counter->fetch_add(1, std::memory_order_seq_cst);
+    auto counter = task_counters::completed;
+    if (terminal == task_state::failed) counter = started ? task_counters::failed_started : task_counters::failed_unstarted;
+    if (terminal == task_state::cancelled) {
+        counter = started ? task_counters::cancelled_started : task_counters::cancelled_unstarted;
+    }
+    counters_for_caller().bump(counter);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with wait_all()'s registration
 
     if (idle_waiters_.load(std::memory_order_seq_cst) != 0 &&
         outstanding() <= exempt_.load(std::memory_order_seq_cst)) {
@@ -418,12 +423,35 @@ bool scheduler::cancel(record& rec) noexcept {
     return true;
 }
 
+task_counters& scheduler::counters_for_caller() noexcept {
+    worker* w = current_worker();
+    return w != nullptr ? w->counters : external_counters_;
+}
+
+std::uint64_t scheduler::sum(task_counters::index i) const noexcept {
+    std::uint64_t total = external_counters_.read(i);
+    for (const worker* w : all_workers_) total += w->counters.read(i);
+    return total;
+}
+
+std::uint64_t scheduler::next_task_id() noexcept {
+    constexpr std::uint64_t block = 256;
+    worker* w = current_worker();
+    if (w == nullptr) return next_id_block_.fetch_add(1, std::memory_order_relaxed);
+    if (w->next_id == w->id_limit) {
+        w->next_id = next_id_block_.fetch_add(block, std::memory_order_relaxed);
+        w->id_limit = w->next_id + block;
+    }
+    return w->next_id++;
+}
+
 std::uint64_t scheduler::outstanding() const noexcept {
-    const auto done = completed_.load(std::memory_order_seq_cst) + failed_started_.load(std::memory_order_seq_cst) +
-                      cancelled_started_.load(std::memory_order_seq_cst) +
-                      failed_unstarted_.load(std::memory_order_seq_cst) +
-                      cancelled_unstarted_.load(std::memory_order_seq_cst);
-    return submitted_.load(std::memory_order_seq_cst) - done;
+    // Finished first, submitted last: a zero result means everything
+    // submitted had finished at one instant between the reads.
+    const auto done = sum(task_counters::completed) + sum(task_counters::failed_started) +
+                      sum(task_counters::cancelled_started) + sum(task_counters::failed_unstarted) +
+                      sum(task_counters::cancelled_unstarted);
+    return sum(task_counters::submitted) - done;
 }
 
 // ------------------------------------------------------------------- shutdown

@@ -68,6 +68,33 @@ struct registry_shard {
     history_ring history;
 };
 
+/// Task counters of one thread: a worker's own (single writer: plain
+/// load+store increments, no bus lock) or the shared block every other
+/// thread uses (atomic increments). Totals are sums over all blocks.
+struct alignas(64) task_counters {
+    enum index : int {
+        submitted,
+        started,
+        completed,
+        failed_started,
+        cancelled_started,
+        failed_unstarted,
+        cancelled_unstarted,
+        count
+    };
+    std::atomic<std::uint64_t> values[count] = {};
+    bool single_writer = false;
+
+    void bump(index i) noexcept {
+        if (single_writer) {
+            values[i].store(values[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
+        } else {
+            values[i].fetch_add(1, std::memory_order_release);
+        }
+    }
+    std::uint64_t read(index i) const noexcept { return values[i].load(std::memory_order_acquire); }
+};
+
 class pool;
 
 struct alignas(64) worker {
@@ -90,13 +117,16 @@ struct alignas(64) worker {
     std::atomic<std::int64_t> since_ns{0};
     std::atomic<std::uint64_t> waiting_for{0};
     std::atomic<std::uint64_t> tasks_run{0};
-    std::atomic<std::uint64_t> started{0};
+    /// Next task id this worker hands out, and the end of its reserved block.
+    std::uint64_t next_id = 0;
+    std::uint64_t id_limit = 0;
     /// Time the last task on this worker finished, reused as the start time
     /// of a task picked up right after it (saves a clock read per task).
     std::int64_t last_finish_ns = 0;
     bool boundary_fresh = false;
 
     registry_shard registry;
+    task_counters counters;
     std::thread thread;
     std::atomic<std::uint64_t> native_thread{0};
 
@@ -192,13 +222,15 @@ private:
     std::atomic<bool> stopping_{false};
     std::once_flag join_once_;
 
-    // Counters. total = submitted; see counts() for how they add up.
-    alignas(64) std::atomic<std::uint64_t> submitted_{0};
-    alignas(64) std::atomic<std::uint64_t> completed_{0};
-    std::atomic<std::uint64_t> failed_started_{0};
-    std::atomic<std::uint64_t> cancelled_started_{0};
-    std::atomic<std::uint64_t> failed_unstarted_{0};
-    std::atomic<std::uint64_t> cancelled_unstarted_{0};
+    // Counters: one block per worker plus one shared by all other threads.
+    // total = submitted; see counts() for how they add up.
+    task_counters& counters_for_caller() noexcept;
+    std::uint64_t sum(task_counters::index i) const noexcept;
+    std::uint64_t next_task_id() noexcept;
+    task_counters external_counters_;
+    /// Task ids: workers reserve blocks of ids so submitting does not
+    /// contend on one counter; other threads take one id at a time.
+    alignas(64) std::atomic<std::uint64_t> next_id_block_{1};
 
     // Live tasks with a timeout; deadlines() scans only when non-zero.
     std::atomic<std::uint32_t> timed_live_{0};

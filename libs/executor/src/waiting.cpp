@@ -143,6 +143,7 @@ bool scheduler::wait_all(const clock::time_point* deadline) {
         idle_parkers_.push_back(&park);
     }
     idle_waiters_.fetch_add(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with publish_finish()
     auto finished = [&] {
         const auto threshold = w != nullptr ? exempt_.load(std::memory_order_seq_cst) : 0;
         return outstanding() <= threshold;
