@@ -13,9 +13,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import dftracer.utils
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
+
+import dftracer.utils
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent

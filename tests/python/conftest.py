@@ -12,8 +12,9 @@ import sys
 import textwrap
 from collections.abc import Iterator
 
-import dftracer.utils as dft
 import pytest
+
+import dftracer.utils as dft
 
 GENEROUS = 30.0  # seconds; only reached when something is broken
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 
-import dftracer.utils as dft
 import pytest
+
+import dftracer.utils as dft
 
 THREADS = 2
 TINY = 50_000

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from conftest import run_python
 
 distributed = pytest.importorskip("dask.distributed")
 dask = pytest.importorskip("dask")
 
-from dask_helpers import current_thread_and_worker, fan_out, runtime_facts, runtime_threads, stuck_forever  # noqa: E402
 from dftracer.utils.dask import EXECUTOR_NAME, DFTracerUtilsDaskWorkerPlugin  # noqa: E402
+
+from dask_helpers import current_thread_and_worker, fan_out, runtime_facts, runtime_threads, stuck_forever  # noqa: E402
 
 
 @pytest.fixture(scope="module")

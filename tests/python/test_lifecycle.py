@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import threading
 
-import dftracer.utils as dft
 import pytest
+
+import dftracer.utils as dft
+
 from conftest import GENEROUS, run_python, wait_until
 
 
@@ -178,3 +180,51 @@ def test_python_objects_are_released(rt):
     del result, h
     gc.collect()
     assert ref() is None, "a finished task's result outlived its handle"
+
+
+def test_runtime_dropped_inside_its_own_task_does_not_crash():
+    result = run_python(
+        """
+        import threading
+        import dftracer.utils as dft
+        done = threading.Event()
+        def start():
+            rt = dft.Runtime(threads=1, watchdog=False)
+            def step():
+                done.set()
+                return "last reference goes with this closure"
+            rt.submit(step)
+        start()
+        assert done.wait(30)
+        import gc; gc.collect()
+        print("survived")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "survived" in result.stdout
+
+
+def test_shutdown_inside_a_task_with_coroutines_in_flight_exits_cleanly():
+    result = run_python(
+        """
+        import asyncio
+        import dftracer.utils as dft
+        rt = dft.Runtime(threads=1)
+        async def later():
+            await asyncio.sleep(0.05)
+            return 1
+        handles = [rt.submit(later) for _ in range(5)]
+        rt.submit(rt.shutdown).get(timeout=30)
+        assert rt.is_shutdown
+        print([h.get(timeout=30) for h in handles])
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[1, 1, 1, 1, 1]" in result.stdout
+
+
+def test_infinite_timeouts_mean_no_timeout(rt):
+    assert rt.submit(lambda: 5).get(timeout=float("inf")) == 5
+    rt.wait_all(timeout=float("inf"))
+    with pytest.raises(ValueError):
+        rt.submit(int).get(timeout=float("nan"))

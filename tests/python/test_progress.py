@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import dftracer.utils as dft
+
 from conftest import GENEROUS
 
 

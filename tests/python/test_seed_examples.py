@@ -3,8 +3,9 @@ functions it assumes defined)."""
 
 from __future__ import annotations
 
-import dftracer.utils as dft
 import pytest
+
+import dftracer.utils as dft
 
 
 def process(f):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import threading
 
-import dftracer.utils as dft
 import pytest
+
+import dftracer.utils as dft
+
 from conftest import GENEROUS
 
 

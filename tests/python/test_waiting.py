@@ -6,6 +6,7 @@ import hashlib
 import threading
 
 import pytest
+
 from conftest import GENEROUS, run_python
 
 

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 import dftracer.utils as dft
+
 from conftest import GENEROUS
 
 
@@ -201,3 +202,27 @@ def test_check_watchdog_runs_one_pass(rt1):
     release.set()
     assert [r.kind for r in reports] == ["slow"]
     assert reports[0].task_name == "busy"
+
+
+def test_callback_may_shut_the_runtime_down():
+    from conftest import run_python
+
+    result = run_python(
+        """
+        import threading
+        import dftracer.utils as dft
+        rt = dft.Runtime(threads=1)
+        rt.configure_watchdog(interval=0.01, slow=0.02)
+        release = threading.Event()
+        def on_report(report):
+            rt.configure_watchdog(slow=5)   # recreates the watchdog from its own thread
+            release.set()
+        rt.add_watchdog_callback(on_report)
+        rt.submit(release.wait, 30)
+        assert release.wait(30)
+        rt.shutdown()
+        print("clean")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "clean" in result.stdout

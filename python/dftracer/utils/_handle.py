@@ -35,7 +35,8 @@ class TaskHandle:
 
     @property
     def id(self) -> int:
-        """Unique id of the task within its runtime (increasing with submission)."""
+        """Unique id of the task within its runtime (not ordered across
+        submitting threads)."""
         return self._task.id
 
     @property
@@ -134,6 +135,8 @@ def _check_timeout(timeout: Optional[float]) -> Optional[float]:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"timeout must be a number of seconds or None, got {type(timeout).__name__}")
-    if timeout < 0:
+    if timeout != timeout or timeout < 0:  # NaN or negative
         raise ValueError(f"timeout must be >= 0, got {timeout}")
+    if timeout == float("inf"):
+        return None
     return float(timeout)

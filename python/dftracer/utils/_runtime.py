@@ -109,6 +109,7 @@ class Runtime:
         self._watchdog_settings = dict(_watchdog.DEFAULTS)
         self._watchdog_callbacks = _watchdog.CallbackList()
         self._watchdog: Optional[_core.Watchdog] = None
+        self._shutdown_helper: Optional[threading.Thread] = None
         # Native code holds these dispatchers; they hold the runtime weakly so
         # an unreferenced runtime is still collected.
         self._core.set_error_dispatch(_failure_dispatcher(self))
@@ -430,16 +431,30 @@ class Runtime:
     def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:
         """Stop accepting tasks. ``cancel_pending=True`` cancels queued tasks
         (their handles report ``cancelled``); otherwise queued tasks still run.
-        ``wait=True`` blocks until the workers finish. Safe to call twice and
-        from inside a task."""
+        ``wait=True`` blocks until the workers finish, except inside one of the
+        runtime's own tasks, where it returns at once (the work finishes in
+        the background). Safe to call twice."""
         drain = not cancel_pending
-        if wait:
+        if wait and _core.current_worker_id() < 0:
             self._core.shutdown(drain)
             self._stop_watchdog()
             self._stop_event_loop()
-        else:
-            threading.Thread(target=self._finish_shutdown, args=(drain,),
-                             name="dftracer-shutdown", daemon=True).start()
+            helper = self._shutdown_helper
+            if helper is not None and helper is not threading.current_thread():
+                helper.join()
+            return
+        # Called from one of the runtime's own tasks (which cannot wait for
+        # itself), or asked not to wait: stop intake now, and let a helper
+        # thread wait for the work before stopping the watchdog and the event
+        # loop that in-flight coroutines still need. The helper is not a
+        # daemon: interpreter exit waits for it instead of freezing it
+        # half-way through native code.
+        self._core.shutdown(drain, False)
+        with self._watchdog_lock:
+            if self._shutdown_helper is None:
+                self._shutdown_helper = threading.Thread(target=self._finish_shutdown, args=(drain,),
+                                                         name="dftracer-shutdown")
+                self._shutdown_helper.start()
 
     def _finish_shutdown(self, drain: bool) -> None:
         self._core.shutdown(drain)

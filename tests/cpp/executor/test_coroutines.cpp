@@ -190,3 +190,25 @@ TEST(Coroutines, ResumeOnWorksInsideAnAwaitedChildTask) {
     auto parent = [&]() -> task<void> { co_await body(); };
     EXPECT_NO_THROW(ex.run(parent()));
 }
+
+TEST(Coroutines, AwaitingAnotherExecutorsHandleContinuesAtHome) {
+    executor other(executor_config{.threads = 1, .io_threads = 1});
+    executor home(executor_config{.threads = 1, .io_threads = 1});
+    test::event release;
+    auto remote = other.submit([&] {
+        release.wait();
+        return 2;
+    });
+    auto body = [](task_handle<int> h) -> task<bool> {
+        int v = co_await h;
+        co_return v == 2 && executor::current() != nullptr && this_task::worker_id() == 0;
+    };
+    auto h = home.spawn(body(remote));
+    release.set();
+    EXPECT_TRUE(h.get());
+    auto where = home.spawn([](task_handle<int> r) -> task<executor*> {
+        co_await r;
+        co_return executor::current();
+    }(other.submit([] { return 1; })));
+    EXPECT_EQ(where.get(), &home);
+}
