@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <dftracer/executor/trace.hpp>
 #include <memory>
+#include <thread>
 
 #include "bindings.hpp"
 #include "gil.hpp"
@@ -74,6 +76,14 @@ public:
             return;
         }
         if (!ex_) return;
+        if (executor::current() == ex_.get()) {
+            // The last reference died inside one of this executor's own tasks
+            // (a closure that held the runtime): a worker cannot join itself.
+            // Stop intake now and let a helper thread drain and join.
+            ex_->shutdown(true);
+            std::thread([ex = std::move(ex_)]() mutable { ex.reset(); }).detach();
+            return;
+        }
         if (!PyGILState_Check()) {
             ex_.reset();
             return;
@@ -98,7 +108,8 @@ public:
         if (!PyCallable_Check(fn.ptr())) throw nb::type_error("fn is not callable");
         if (!PyTuple_Check(args.ptr())) throw nb::type_error("args must be a tuple");
         if (!kwargs.is_none() && !PyDict_Check(kwargs.ptr())) throw nb::type_error("kwargs must be a dict or None");
-        if (!(timeout >= 0.0)) throw nb::value_error("timeout must be >= 0");
+        if (std::isnan(timeout) || timeout < 0.0) throw nb::value_error("timeout must be >= 0");
+        if (std::isinf(timeout) || timeout > 1e9) timeout = 0.0;  // effectively none
         submit_options options;
         options.name = std::move(name);
         options.pool = parse_pool(pool);
@@ -121,8 +132,12 @@ public:
         return wait_all_interruptibly(*ex_, timeout);
     }
 
-    void shutdown(bool drain) {
+    void shutdown(bool drain, bool wait) {
         if (forked() || !ex_) return;
+        if (!wait) {
+            ex_->shutdown(drain, false);  // never blocks
+            return;
+        }
         wait_release released;
         ex_->shutdown(drain);
     }
@@ -244,7 +259,7 @@ void bind_executor(nb::module_& m) {
         .def("submit_deferred", &Executor::submit_deferred, nb::arg("starter"), nb::arg("args"), nb::arg("name"),
              nb::arg("pool"), nb::arg("timeout"))
         .def("wait_all", &Executor::wait_all, nb::arg("timeout") = nb::none())
-        .def("shutdown", &Executor::shutdown, nb::arg("drain") = true)
+        .def("shutdown", &Executor::shutdown, nb::arg("drain") = true, nb::arg("wait") = true)
         .def_prop_ro("is_shut_down", &Executor::is_shut_down)
         .def_prop_ro("forked", &Executor::forked)
         .def_prop_ro("threads", &Executor::threads)

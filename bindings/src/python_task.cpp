@@ -64,8 +64,16 @@ void python_record::resolve(py_ref value, py_ref error) noexcept {
 void python_record::on_terminal(task_state terminal) noexcept {
     if (terminal != task_state::failed || hooks_ == nullptr) return;
     auto call = [&] {
-        py_ref dispatch = hooks_->error_dispatch_ref();
-        if (dispatch) dispatch_failure(dispatch.get(), *this);
+        try {
+            py_ref dispatch = hooks_->error_dispatch_ref();
+            if (dispatch) dispatch_failure(dispatch.get(), *this);
+        } catch (nanobind::python_error& e) {
+            e.restore();
+            PyErr_WriteUnraisable(nullptr);
+        } catch (...) {
+            // Nothing may escape a noexcept hook; the task's own error stays
+            // recorded on its handle.
+        }
     };
     if (PyGILState_Check()) {
         call();

@@ -1,5 +1,6 @@
 // Blocking waits from Python: GIL released, interruptible by signals.
 #include <chrono>
+#include <cmath>
 
 #include "bindings.hpp"
 #include "gil.hpp"
@@ -12,7 +13,8 @@ constexpr auto signal_check_interval = std::chrono::milliseconds(100);
 
 template <class WaitSlice>
 bool wait_in_slices(std::optional<double> timeout, WaitSlice&& wait_slice) {
-    if (timeout && *timeout < 0) throw nb::value_error("timeout must be >= 0 or None");
+    if (timeout && (std::isnan(*timeout) || *timeout < 0)) throw nb::value_error("timeout must be >= 0 or None");
+    if (timeout && (std::isinf(*timeout) || *timeout > 1e9)) timeout.reset();  // no deadline
     const auto start = clock::now();
     const auto deadline =
         timeout ? start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*timeout))

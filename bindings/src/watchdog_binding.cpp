@@ -4,6 +4,7 @@
 #include <nanobind/stl/string.h>
 
 #include <dftracer/watchdog/watchdog.hpp>
+#include <thread>
 
 #include "bindings.hpp"
 #include "gil.hpp"
@@ -11,6 +12,10 @@
 namespace dftracer::py {
 
 namespace {
+
+/// True on a thread inside a watchdog's delivery (its own thread, or a
+/// check_now() caller): closing the watchdog there must not join it.
+thread_local bool delivering_on_this_thread = false;
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
@@ -67,11 +72,18 @@ public:
 
     ~Watchdog() { close(); }
 
-    /// Stops the thread and forgets the executor. Blocks (GIL released).
+    /// Stops the thread and forgets the executor. Blocks (GIL released),
+    /// except on the watchdog's own thread (from a report callback), where it
+    /// asks the thread to stop and leaves the join to a helper thread.
     void close() {
         if (!wd_) return;
         if (generation_ != fork_generation()) {
             (void)wd_.release();  // its thread exists only in the parent
+            return;
+        }
+        if (delivering_on_this_thread) {
+            wd_->stop();
+            std::thread([wd = std::move(wd_)]() mutable { wd.reset(); }).detach();
             return;
         }
         auto wd = std::move(wd_);
@@ -99,6 +111,10 @@ public:
 
 private:
     void deliver(log_level level, const std::string& line, const watchdog_report* report) noexcept {
+        struct delivering {
+            delivering() { delivering_on_this_thread = true; }
+            ~delivering() { delivering_on_this_thread = false; }
+        } scope;
         auto call = [&] {
             nb::object payload = report != nullptr ? nb::object(report_dict(*report)) : nb::object(nb::none());
             PyObject* result = PyObject_CallFunction(dispatch_.get(), "sOO", to_string(level),

@@ -38,7 +38,7 @@ bool executor::wait_all_for(std::chrono::nanoseconds timeout) {
     return impl_->wait_all(&deadline);
 }
 
-void executor::shutdown(bool drain) { impl_->shutdown(drain); }
+void executor::shutdown(bool drain, bool wait) { impl_->shutdown(drain, wait); }
 bool executor::is_shut_down() const noexcept { return impl_->is_shut_down(); }
 int executor::threads() const noexcept { return impl_->threads(); }
 int executor::io_threads() const noexcept { return impl_->io_threads(); }
@@ -61,14 +61,16 @@ std::vector<task_deadline> executor::deadlines() const { return impl_->deadlines
 std::optional<task_info> executor::find_task(std::uint64_t id) const { return impl_->find_task(id); }
 
 bool executor::request_stop(std::uint64_t id) {
-    return impl_->with_record(id, [](detail::record& rec) { rec.request_stop(); });
+    return impl_->with_record(id, [](detail::record& rec, bool) { rec.request_stop(); });
 }
 
 bool executor::fail_task(std::uint64_t id, std::exception_ptr error) {
     bool failed = false;
-    impl_->with_record(id, [&](detail::record& rec) {
+    impl_->with_record(id, [&](detail::record& rec, bool started) {
         rec.request_stop();
-        if (rec.begin_finish(true)) {
+        // A record found in a queue may only be failed while still queued: a
+        // worker that just claimed it has not linked it into the live list yet.
+        if (started ? rec.begin_finish(true) : rec.begin_cancel()) {
             rec.finish_with(std::move(error));
             failed = true;
         }

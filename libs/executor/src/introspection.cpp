@@ -151,7 +151,8 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
     return snap;
 }
 
-record* scheduler::find_live_record(std::uint64_t id) const {
+record* scheduler::find_live_record(std::uint64_t id, bool* started) const {
+    if (started != nullptr) *started = true;
     for (worker* w : all_workers_) {
         std::lock_guard<spin_lock> guard(w->registry.lock);
         for (record* rec = w->registry.live_head; rec != nullptr; rec = rec->live_next) {
@@ -161,6 +162,7 @@ record* scheduler::find_live_record(std::uint64_t id) const {
             }
         }
     }
+    if (started != nullptr) *started = false;
     for (worker* w : all_workers_) {
         std::lock_guard<spin_lock> guard(w->queue_lock);
         record* found = nullptr;

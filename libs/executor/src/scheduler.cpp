@@ -145,7 +145,7 @@ void scheduler::wake_if_nobody_spins(pool& p) {
     // Dekker with the idle path: a spinner decrements `spinning` before it
     // announces itself as a sleeper and re-checks the queues, so either we see
     // it spinning and it will see our job, or we see it asleep and wake one.
-    if (p.sleepers.load(std::memory_order_relaxed) != 0 && p.spinning.load(std::memory_order_relaxed) == 0) {
+    if (p.sleepers.load(std::memory_order_acquire) != 0 && p.spinning.load(std::memory_order_acquire) == 0) {
         wake_one(p);
     }
 }
@@ -155,7 +155,7 @@ void scheduler::wake_one(pool& p) {
     const std::size_t start = p.round_robin.load(std::memory_order_relaxed);
     for (std::size_t i = 0; i < n; ++i) {
         worker& w = *p.workers[(start + i) % n];
-        if (w.sleeping.load(std::memory_order_relaxed) && w.sleeping.exchange(false, std::memory_order_acq_rel)) {
+        if (w.sleeping.exchange(false, std::memory_order_acq_rel)) {
             p.sleepers.fetch_sub(1, std::memory_order_relaxed);
             w.park.unpark();
             return;
@@ -193,7 +193,9 @@ bool scheduler::try_steal(worker& w, job& out, std::size_t min_victim_depth) {
     const std::size_t n = workers.size();
     for (std::size_t i = 1; i < n; ++i) {
         worker& victim = *workers[(static_cast<std::size_t>(w.index) + i) % n];
-        if (victim.depth.load(std::memory_order_relaxed) < min_victim_depth) continue;
+        const std::size_t depth = victim.depth.load(std::memory_order_relaxed);
+        // A sleeping owner will not take its single job soon: take it.
+        if (depth == 0 || (depth < min_victim_depth && !victim.sleeping.load(std::memory_order_relaxed))) continue;
         std::lock_guard<spin_lock> guard(victim.queue_lock);
         if (!victim.inbox.empty()) {
             out = victim.inbox.pop_front();
@@ -219,6 +221,7 @@ void scheduler::link_live(worker& w, record& rec) noexcept {
     rec.started_ns.store(w.boundary_fresh ? w.last_finish_ns : now_ns(), std::memory_order_relaxed);
     w.boundary_fresh = false;
     if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
+    rec.add_ref();  // released when unlinked: a linked record is never freed
     std::lock_guard<spin_lock> guard(w.registry.lock);
     rec.live_shard = w.id;
     rec.live_prev = nullptr;
@@ -357,6 +360,9 @@ void scheduler::worker_main(worker& w) {
         }
         if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) break;
         sleep_until_work(w);
+        // Woken for a job: if more are queued, pass the wake-up on so a burst
+        // of pushes that found this pool asleep gets enough workers.
+        if (p.has_queued_work()) wake_if_nobody_spins(p);
     }
     if (config_.on_worker_exit) config_.on_worker_exit();
     ctx = thread_context{};
@@ -387,6 +393,7 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
         }
     }
 
+    bool unlinked = false;
     {
         registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
         std::lock_guard<spin_lock> guard(s.lock);
@@ -398,12 +405,14 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
             if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
             rec.live_prev = rec.live_next = nullptr;
             if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
+            unlinked = true;
         }
         s.history.push(rec, terminal);
     }
 
     auto counter = task_counters::completed;
-    if (terminal == task_state::failed) counter = started ? task_counters::failed_started : task_counters::failed_unstarted;
+    if (terminal == task_state::failed)
+        counter = started ? task_counters::failed_started : task_counters::failed_unstarted;
     if (terminal == task_state::cancelled) {
         counter = started ? task_counters::cancelled_started : task_counters::cancelled_unstarted;
     }
@@ -415,6 +424,7 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
         notify_idle_waiters();
     }
     if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
+    if (unlinked) rec.release();  // the live list's reference (the caller holds another)
 }
 
 bool scheduler::cancel(record& rec) noexcept {
@@ -456,7 +466,7 @@ std::uint64_t scheduler::outstanding() const noexcept {
 
 // ------------------------------------------------------------------- shutdown
 
-void scheduler::shutdown(bool drain) {
+void scheduler::shutdown(bool drain, bool wait) {
     accepting_.store(false, std::memory_order_seq_cst);
     if (!drain) {
         for (worker* w : all_workers_) {
@@ -481,7 +491,7 @@ void scheduler::shutdown(bool drain) {
     }
     stopping_.store(true, std::memory_order_seq_cst);
     wake_all();
-    if (current_worker() != nullptr) return;  // the destructor joins
+    if (!wait || current_worker() != nullptr) return;  // a later call or the destructor joins
     std::call_once(join_once_, [this] {
         for (worker* w : all_workers_) {
             if (w->thread.joinable()) w->thread.join();

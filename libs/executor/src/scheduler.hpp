@@ -165,7 +165,7 @@ public:
     bool reschedule(record* root, std::coroutine_handle<> h, pool_kind kind, bool always_hop);
     bool yield_now(record* root, std::coroutine_handle<> h);
 
-    void shutdown(bool drain);
+    void shutdown(bool drain, bool wait = true);
     bool is_shut_down() const noexcept { return !accepting_.load(std::memory_order_acquire); }
 
     // Introspection.
@@ -174,8 +174,8 @@ public:
     std::vector<worker_sample> sample_workers() const;
     std::optional<task_info> find_task(std::uint64_t id) const;
     std::vector<task_deadline> deadlines() const;
-    /// Applies fn to the live or queued record with this id (holding a
-    /// reference). False if none.
+    /// Applies fn(record&, bool started) to the live (started: true) or
+    /// queued (false) record with this id, holding a reference. False if none.
     template <class Fn>
     bool with_record(std::uint64_t id, Fn&& fn);
 
@@ -209,7 +209,8 @@ private:
     std::uint64_t outstanding() const noexcept;
     void notify_idle_waiters();
     registry_shard& shard(int index) noexcept;
-    record* find_live_record(std::uint64_t id) const;
+    /// With a reference added; `started` tells which list it came from.
+    record* find_live_record(std::uint64_t id, bool* started = nullptr) const;
     void link_live(worker& w, record& rec) noexcept;
 
     executor& owner_;
@@ -244,10 +245,11 @@ private:
 
 template <class Fn>
 bool scheduler::with_record(std::uint64_t id, Fn&& fn) {
-    record* rec = find_live_record(id);  // returns with a reference held
+    bool started = false;
+    record* rec = find_live_record(id, &started);  // returns with a reference held
     if (rec == nullptr) return false;
     record_ref ref(rec);
-    fn(*rec);
+    fn(*rec, started);
     return true;
 }
 

@@ -104,7 +104,21 @@ bool scheduler::wait(record& rec, const clock::time_point* deadline) {
         if (shallow ? help_once(*w) : help_with_own_children(*w)) continue;
         if (!rec.add_waiter(node)) break;
         w->waiting_for.store(rec.id, std::memory_order_release);
-        park_helping(*w, deadline, [&] { return rec.done(); });
+        if (shallow) {
+            // A sleeper of the pool: new work wakes it, and it will help.
+            park_helping(*w, deadline, [&] { return rec.done(); });
+        } else {
+            // Not a sleeper: it would not run unrelated work if woken, so it
+            // must not absorb wake-ups meant for idle workers.
+            if (config_.on_worker_idle) config_.on_worker_idle();
+            if (!rec.done()) {
+                if (deadline != nullptr) {
+                    w->park.park_until(*deadline);
+                } else {
+                    w->park.park();
+                }
+            }
+        }
         w->waiting_for.store(outer_waiting, std::memory_order_release);
         rec.remove_waiter(node);
     }
@@ -118,9 +132,13 @@ bool scheduler::await(record& rec, record* root, std::coroutine_handle<> continu
     }
     worker* w = current_worker();
     if (w != nullptr && claim_inline(*w, rec) && rec.done()) return false;
-    const pool_kind kind = w != nullptr ? w->home->kind : root->pool;
+    // The coroutine continues on its own executor (which may differ from
+    // the awaited task's), on the pool it is running on now.
+    scheduler& home = *root->owner;
+    worker* self = home.current_worker();
+    const pool_kind kind = self != nullptr ? self->home->kind : root->pool;
     root->add_ref();
-    auto* node = new resume_waiter(*this, root, continuation, kind);
+    auto* node = new resume_waiter(home, root, continuation, kind);
     if (!rec.add_waiter(*node)) {
         delete node;
         root->release();

@@ -201,7 +201,7 @@ TEST(Coroutines, AwaitingAnotherExecutorsHandleContinuesAtHome) {
     });
     auto body = [](task_handle<int> h) -> task<bool> {
         int v = co_await h;
-        co_return v == 2 && executor::current() != nullptr && this_task::worker_id() == 0;
+        co_return v == 2 && executor::current() != nullptr&& this_task::worker_id() == 0;
     };
     auto h = home.spawn(body(remote));
     release.set();

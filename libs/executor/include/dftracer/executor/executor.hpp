@@ -86,10 +86,11 @@ public:
 
     /// Stops accepting work. drain=true runs everything already queued;
     /// drain=false cancels queued tasks (their handles report cancelled).
-    /// Running tasks always finish. Blocks until the workers exit, except when
-    /// called from a worker of this executor (then it returns at once and the
-    /// destructor joins). Safe to call more than once.
-    void shutdown(bool drain = true);
+    /// Running tasks always finish. With wait=true it blocks until the workers
+    /// exit, except when called from a worker of this executor (then it
+    /// returns at once and a later call or the destructor joins). Safe to call
+    /// more than once.
+    void shutdown(bool drain = true, bool wait = true);
     bool is_shut_down() const noexcept;
 
     int threads() const noexcept;
