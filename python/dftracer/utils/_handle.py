@@ -61,7 +61,9 @@ class TaskHandle:
         :class:`concurrent.futures.CancelledError` if the task was cancelled,
         :class:`TaskTimeoutError` if its timeout passed, and ``TimeoutError``
         if ``timeout`` seconds pass first. The GIL is released while waiting
-        and Ctrl-C interrupts the wait.
+        and Ctrl-C interrupts the wait. Inside a task of the same runtime the
+        wait helps: it may run the awaited task (or another queued one) to
+        completion, so ``timeout`` bounds the waiting, not that work.
         """
         return self._task.result(_check_timeout(timeout))
 

@@ -263,7 +263,9 @@ class Runtime:
         ...")`` afterwards if :meth:`get_failed` is not empty. Raises
         ``TimeoutError`` if ``timeout`` seconds pass first. Error callbacks for
         the failures have run before this returns. Called inside a task, it
-        runs other tasks while waiting and does not wait for itself.
+        runs other tasks while waiting and does not wait for itself; it does
+        wait for every other task, so do not call it in a task that another
+        task is waiting for (that would wait forever).
 
         ``progress=True`` draws a live bar (done / total, failures, rate) on
         stderr while waiting: tqdm's when installed, a plain line otherwise.
@@ -299,7 +301,10 @@ class Runtime:
         """Call ``callback(handle, exception)`` for every task that fails from
         now on, on the thread that ran it, before :meth:`wait_all` returns.
         ``None`` removes it. An exception raised by the callback is logged to
-        the ``dftracer.utils`` logger, never lost and never fatal."""
+        the ``dftracer.utils`` logger, never lost and never fatal. For a task
+        failed by its timeout the callback runs on the watchdog thread; it must
+        not call :meth:`wait_all` or :meth:`shutdown` there (the failing task
+        only counts as finished once the callback returns)."""
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
         self._error_callback = callback

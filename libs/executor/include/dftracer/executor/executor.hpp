@@ -78,8 +78,12 @@ public:
 
     /// Blocks until no task is queued or running, including tasks submitted by
     /// tasks while waiting. Called from a task of this executor it helps run
-    /// queued work and does not wait for the tasks that are (transitively)
-    /// blocked in wait_all() themselves.
+    /// queued work and does not wait for the tasks on its own worker's stack
+    /// that are blocked in wait_all() themselves. It does wait for every other
+    /// task, so a task must not call wait_all() while another task waits for
+    /// it (for example a child whose parent is blocked in get() on it, when
+    /// the child was stolen by another worker): that waits forever. Each
+    /// queued task it runs meanwhile nests on the caller's stack.
     void wait_all();
     /// As wait_all(), giving up after `timeout`; true if everything finished.
     bool wait_all_for(std::chrono::nanoseconds timeout);

@@ -49,7 +49,10 @@ public:
 
     /// Blocks until the task is terminal. Does not throw the task's error.
     void wait() const { detail::wait_record(checked(), nullptr); }
-    /// Blocks at most `timeout`; true if the task is terminal.
+    /// Blocks at most `timeout`; true if the task is terminal. On a worker
+    /// of the task's executor the wait helps: it may run the awaited task (or
+    /// another queued one) to completion before it checks the deadline again,
+    /// so the timeout bounds the wait, not the work done meanwhile.
     template <class Rep, class Period>
     bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
         auto deadline = clock::now() + std::chrono::ceil<clock::duration>(timeout);
