@@ -257,6 +257,8 @@ void scheduler::run_job(worker& w, job j) {
         run_claimed(w, rec, false);
     } else if (rec->try_claim()) {
         run_claimed(w, rec, true);
+    } else if (w.depth.load(std::memory_order_relaxed) == 0) {
+        check_idle_waiters();  // a stale entry may have hidden the last finish
     }
     rec->release();  // the queue's reference
 }
@@ -331,6 +333,7 @@ void scheduler::worker_main(worker& w) {
     for (;;) {
         job j = find_work(w);
         if (j == 0) {
+            check_idle_waiters();
             if (config_.on_worker_idle) config_.on_worker_idle();
             w.boundary_fresh = false;
             p.spinning.fetch_add(1, std::memory_order_seq_cst);
@@ -369,6 +372,14 @@ void scheduler::worker_main(worker& w) {
 }
 
 // ------------------------------------------------------------------ finishing
+
+void scheduler::check_idle_waiters() noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with wait_all()'s registration
+    if (idle_waiters_.load(std::memory_order_seq_cst) != 0 &&
+        outstanding() <= exempt_.load(std::memory_order_seq_cst)) {
+        notify_idle_waiters();
+    }
+}
 
 void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     const bool started = rec.was_started();
@@ -417,12 +428,12 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
         counter = started ? task_counters::cancelled_started : task_counters::cancelled_unstarted;
     }
     counters_for_caller().bump(counter);
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with wait_all()'s registration
-
-    if (idle_waiters_.load(std::memory_order_seq_cst) != 0 &&
-        outstanding() <= exempt_.load(std::memory_order_seq_cst)) {
-        notify_idle_waiters();
-    }
+    // A worker with jobs still in its own queue cannot have finished the last
+    // task (those jobs count as outstanding, or, if they are stale entries of
+    // cancelled tasks, this worker checks again when it skips them or runs
+    // dry), so it skips the check, which reads every worker's counters.
+    worker* self = current_worker();
+    if (self == nullptr || self->depth.load(std::memory_order_relaxed) == 0) check_idle_waiters();
     if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
     if (unlinked) rec.release();  // the live list's reference (the caller holds another)
 }

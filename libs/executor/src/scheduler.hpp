@@ -208,6 +208,8 @@ private:
     bool help_with_own_children(worker& w);
     std::uint64_t outstanding() const noexcept;
     void notify_idle_waiters();
+    /// Wakes wait_all() callers if everything they wait for has finished.
+    void check_idle_waiters() noexcept;
     registry_shard& shard(int index) noexcept;
     /// With a reference added; `started` tells which list it came from.
     record* find_live_record(std::uint64_t id, bool* started = nullptr) const;

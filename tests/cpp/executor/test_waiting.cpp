@@ -127,3 +127,23 @@ TEST(WaitAll, ReturnsImmediatelyWhenIdle) {
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     EXPECT_TRUE(ex.wait_all_for(std::chrono::milliseconds(0)));
 }
+
+TEST(WaitAll, ReturnsWhenOnlyCancelledEntriesRemainQueued) {
+    test::event started, release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    ex.submit([&] {
+        started.set();
+        release.wait();
+    });
+    ASSERT_TRUE(started.wait());
+    auto last_real = ex.submit([] {});
+    std::vector<task_handle<void>> cancelled;
+    for (int i = 0; i < 3; ++i) cancelled.push_back(ex.submit([] {}));
+    for (auto& h : cancelled) ASSERT_TRUE(h.cancel());
+    // The worker finishes `last_real` with stale entries still queued behind
+    // it; wait_all must still be woken once they are skipped.
+    std::thread waiter_release([&] { release.set(); });
+    EXPECT_TRUE(ex.wait_all_for(test::generous));
+    waiter_release.join();
+    EXPECT_EQ(last_real.state(), task_state::completed);
+}
