@@ -5,6 +5,10 @@
 //
 // Usage: executor_bench [--threads N] [--repeat R] [--quick]
 // Prints a table of median times and ratios (> 1 means faster than TBB).
+// Each of (a)-(c) alternates one run of ours with one run of TBB (swapping
+// which goes first), with a short pause between runs so both pools are idle
+// when the other starts: on a shared, noisy machine both sides then see the
+// same slow and fast phases.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -14,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,15 +47,49 @@ struct options {
     int chain = 100'000;
 };
 
-double median_ms(int repeat, const std::function<void()>& body) {
-    std::vector<double> samples;
-    for (int i = 0; i < repeat; ++i) {
-        auto start = bench_clock::now();
-        body();
-        samples.push_back(std::chrono::duration<double, std::milli>(bench_clock::now() - start).count());
-    }
+double time_ms(const std::function<void()>& body) {
+    auto start = bench_clock::now();
+    body();
+    return std::chrono::duration<double, std::milli>(bench_clock::now() - start).count();
+}
+
+double median(std::vector<double> samples) {
     std::sort(samples.begin(), samples.end());
     return samples[samples.size() / 2];
+}
+
+double median_ms(int repeat, const std::function<void()>& body) {
+    std::vector<double> samples;
+    for (int i = 0; i < repeat; ++i) samples.push_back(time_ms(body));
+    return median(std::move(samples));
+}
+
+struct pair_ms {
+    double ours;
+    double other;
+};
+
+/// Alternates `ours` and `other` (swapping which goes first each round) and
+/// returns each side's median; `other` may be empty (then it reports -1).
+pair_ms interleaved_ms(int repeat, const std::function<void()>& ours, const std::function<void()>& other) {
+    std::vector<double> a, b;
+    for (int i = 0; i < repeat; ++i) {
+        auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); };
+        if (i % 2 == 0 || !other) {
+            a.push_back(time_ms(ours));
+            pause();
+            if (other) {
+                b.push_back(time_ms(other));
+                pause();
+            }
+        } else {
+            b.push_back(time_ms(other));
+            pause();
+            a.push_back(time_ms(ours));
+            pause();
+        }
+    }
+    return {median(std::move(a)), b.empty() ? -1.0 : median(std::move(b))};
 }
 
 double process_cpu_seconds() {
@@ -188,43 +227,57 @@ int main(int argc, char** argv) {
     executor ex(executor_config{.threads = opt.threads, .io_threads = 1});
     ex.submit([] {}).get();  // warm up
 
-    const double ours_empty = median_ms(opt.repeat, [&] {
+    auto ours_empty_run = [&] {
         for (int i = 0; i < opt.empty_tasks; ++i) ex.submit([] {});
         ex.wait_all();
-    });
+    };
     long fib_result = 0;
-    const double ours_fib = median_ms(opt.repeat, [&] { fib_result = ex.run(fib_task(opt.fib_n)); });
-    const double ours_chain = median_ms(opt.repeat, [&] {
+    auto ours_fib_run = [&] { fib_result = ex.run(fib_task(opt.fib_n)); };
+    auto ours_chain_run = [&] {
         std::atomic<int> remaining{opt.chain};
         ex.submit([&] { chain_step(ex, remaining); });
         ex.wait_all();
-    });
-
-    double tbb_empty = -1, tbb_fib = -1, tbb_chain = -1;
+    };
+    std::function<void()> tbb_empty_run, tbb_fib_run, tbb_chain_run;
 #if DFTRACER_BENCH_WITH_TBB
-    {
-        tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opt.threads));
-        tbb::task_arena arena(opt.threads);
+    // Destroyed before (d), so TBB's threads do not count in our idle CPU.
+    auto limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                       static_cast<std::size_t>(opt.threads));
+    auto arena_owner = std::make_unique<tbb::task_arena>(opt.threads);
+    tbb::task_arena& arena = *arena_owner;
+    arena.execute([] {
+        tbb::task_group warm;
+        warm.run([] {});
+        warm.wait();
+    });
+    long tbb_fib_result = 0;
+    tbb_empty_run = [&] {
         arena.execute([&] {
-            tbb::task_group warm;
-            warm.run([] {});
-            warm.wait();
-            tbb_empty = median_ms(opt.repeat, [&] {
-                tbb::task_group g;
-                for (int i = 0; i < opt.empty_tasks; ++i) g.run([] {});
-                g.wait();
-            });
-            long r = 0;
-            tbb_fib = median_ms(opt.repeat, [&] { r = fib_tbb(opt.fib_n); });
-            if (r != fib_result) std::fprintf(stderr, "fib mismatch: %ld vs %ld\n", r, fib_result);
-            tbb_chain = median_ms(opt.repeat, [&] {
-                std::atomic<int> remaining{opt.chain};
-                tbb::task_group g;
-                g.run([&] { chain_step_tbb(g, remaining); });
-                g.wait();
-            });
+            tbb::task_group g;
+            for (int i = 0; i < opt.empty_tasks; ++i) g.run([] {});
+            g.wait();
         });
-    }
+    };
+    tbb_fib_run = [&] { arena.execute([&] { tbb_fib_result = fib_tbb(opt.fib_n); }); };
+    tbb_chain_run = [&] {
+        arena.execute([&] {
+            std::atomic<int> remaining{opt.chain};
+            tbb::task_group g;
+            g.run([&] { chain_step_tbb(g, remaining); });
+            g.wait();
+        });
+    };
+#endif
+    const auto [ours_empty, tbb_empty] = interleaved_ms(opt.repeat, ours_empty_run, tbb_empty_run);
+    const auto [ours_fib, tbb_fib] = interleaved_ms(opt.repeat, ours_fib_run, tbb_fib_run);
+#if DFTRACER_BENCH_WITH_TBB
+    if (tbb_fib_result != fib_result) std::fprintf(stderr, "fib mismatch: %ld vs %ld\n", tbb_fib_result, fib_result);
+#endif
+    const auto [ours_chain, tbb_chain] = interleaved_ms(opt.repeat, ours_chain_run, tbb_chain_run);
+#if DFTRACER_BENCH_WITH_TBB
+    tbb_empty_run = tbb_fib_run = tbb_chain_run = nullptr;
+    arena_owner.reset();
+    limit.reset();
 #endif
     rows.push_back(
         {"(a) " + std::to_string(opt.empty_tasks) + " empty tasks, submit+wait_all", ours_empty, tbb_empty, ""});

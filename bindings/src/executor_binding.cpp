@@ -118,7 +118,6 @@ public:
                                       kwargs.is_none() ? py_ref() : py_ref::borrow(kwargs.ptr()), &hooks_);
         if (deferred) rec->make_deferred();
         detail::record_ref ref(rec);
-        rec->add_ref();
         try {
             detail::submit_record(ex_->scheduler(), rec, std::move(options));
         } catch (const executor_shut_down&) {

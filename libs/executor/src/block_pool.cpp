@@ -12,7 +12,12 @@ namespace {
 constexpr std::size_t granule = 64;
 constexpr std::size_t classes = 16;     // 64 .. 1024 bytes
 constexpr std::size_t batch_size = 64;  // blocks moved per depot transfer
-constexpr std::size_t max_depot_batches = 256;
+// While tasks flow, the depot keeps what bursts free (a million queued tasks
+// free a million records on the workers while the submitter allocates anew;
+// sending those through operator delete/new makes the threads contend on the
+// system allocator). Idle threads trim it back to `idle_depot_batches`.
+constexpr std::size_t max_depot_batches = std::size_t{1} << 14;  // per class
+constexpr std::size_t idle_depot_batches = 64;                   // per class
 
 struct free_block {
     free_block* next;
@@ -58,6 +63,22 @@ public:
         }
         free_list(b.head);
     }
+    void trim(std::size_t keep) noexcept {
+        std::vector<batch> excess;
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            for (auto& shelf : shelves_) {
+                if (shelf.size() <= keep) continue;
+                try {
+                    excess.insert(excess.end(), shelf.begin() + static_cast<std::ptrdiff_t>(keep), shelf.end());
+                } catch (...) {
+                    return;  // keep everything rather than lose track of it
+                }
+                shelf.resize(keep);
+            }
+        }
+        for (const batch& b : excess) free_list(b.head);
+    }
 
 private:
     std::mutex mutex_;
@@ -69,56 +90,75 @@ depot& shared_depot() {
     return *d;
 }
 
-// Set once this thread's cache is destroyed; later calls on the thread (from
-// other thread_local destructors) fall back to operator new/delete.
-thread_local bool cache_gone = false;
-
+// The per-thread free lists. Plain data with constant initialisation, so the
+// fast path is a TLS load and a list pop, with no guard or registration. The
+// lists are handed to the depot at thread exit by `cache_flusher`, registered
+// the first time a thread takes the slow path.
 struct thread_cache {
-    std::array<batch, classes> lists{};
+    std::array<batch, classes> lists;
+    bool flusher_registered;
+    bool gone;  // set at thread exit: later calls fall back to operator new/delete
+};
+thread_local constinit thread_cache cache{};
 
-    ~thread_cache() {
-        cache_gone = true;
-        for (std::size_t cls = 0; cls < classes; ++cls) {
-            if (lists[cls].count != 0) shared_depot().give(cls, lists[cls]);
-            lists[cls] = {};
-        }
+void flush_cache() noexcept {
+    cache.gone = true;
+    cache.flusher_registered = false;  // sends later frees to the slow path
+    for (std::size_t cls = 0; cls < classes; ++cls) {
+        if (cache.lists[cls].count != 0) shared_depot().give(cls, cache.lists[cls]);
+        cache.lists[cls] = {};
     }
+}
 
-    void* allocate(std::size_t cls) {
-        batch& list = lists[cls];
-        if (list.head == nullptr && !shared_depot().take(cls, list)) {
-            return ::operator new(class_bytes(cls));
-        }
-        free_block* block = list.head;
-        list.head = block->next;
-        --list.count;
-        return block;
-    }
-
-    void deallocate(std::size_t cls, void* p) noexcept {
-        batch& list = lists[cls];
-        auto* block = static_cast<free_block*>(p);
-        block->next = list.head;
-        list.head = block;
-        if (++list.count >= 2 * batch_size) {
-            batch out;
-            for (std::size_t i = 0; i < batch_size; ++i) {
-                free_block* b = list.head;
-                list.head = b->next;
-                b->next = out.head;
-                out.head = b;
-            }
-            out.count = batch_size;
-            list.count -= batch_size;
-            shared_depot().give(cls, out);
-        }
-    }
+struct cache_flusher {
+    ~cache_flusher() { flush_cache(); }
 };
 
-thread_cache* local_cache() {
-    if (cache_gone) return nullptr;
-    thread_local thread_cache cache;
-    return &cache;
+void register_flusher() {
+    cache.flusher_registered = true;
+    thread_local cache_flusher flusher;  // constructed here, destroyed at thread exit
+    (void)flusher;
+}
+
+[[gnu::noinline]] void* allocate_slow(std::size_t cls) {
+    if (cache.gone) return ::operator new(class_bytes(cls));
+    if (!cache.flusher_registered) register_flusher();
+    batch& list = cache.lists[cls];
+    if (!shared_depot().take(cls, list)) return ::operator new(class_bytes(cls));
+    free_block* block = list.head;
+    list.head = block->next;
+    --list.count;
+    return block;
+}
+
+[[gnu::noinline]] void deallocate_slow(std::size_t cls, free_block* block) noexcept {
+    if (cache.gone) {
+        ::operator delete(static_cast<void*>(block));
+        return;
+    }
+    if (!cache.flusher_registered) {
+        try {
+            register_flusher();
+        } catch (...) {
+            ::operator delete(static_cast<void*>(block));
+            return;
+        }
+    }
+    batch& list = cache.lists[cls];
+    block->next = list.head;
+    list.head = block;
+    ++list.count;
+    if (list.count < 2 * batch_size) return;
+    batch out;
+    for (std::size_t i = 0; i < batch_size; ++i) {
+        free_block* b = list.head;
+        list.head = b->next;
+        b->next = out.head;
+        out.head = b;
+    }
+    out.count = batch_size;
+    list.count -= batch_size;
+    shared_depot().give(cls, out);
 }
 
 }  // namespace
@@ -126,22 +166,29 @@ thread_cache* local_cache() {
 void* pool_allocate(std::size_t size) {
     const std::size_t cls = class_of(size == 0 ? 1 : size);
     if (cls >= classes) return ::operator new(size);
-    thread_cache* cache = local_cache();
-    return cache != nullptr ? cache->allocate(cls) : ::operator new(class_bytes(cls));
+    batch& list = cache.lists[cls];
+    free_block* block = list.head;
+    if (block == nullptr) return allocate_slow(cls);
+    list.head = block->next;
+    --list.count;
+    return block;
 }
 
-void pool_deallocate(void* block, std::size_t size) noexcept {
-    if (block == nullptr) return;
+void pool_deallocate(void* p, std::size_t size) noexcept {
+    if (p == nullptr) return;
     const std::size_t cls = class_of(size == 0 ? 1 : size);
+    auto* block = static_cast<free_block*>(p);
     if (cls >= classes) {
-        ::operator delete(block);
+        ::operator delete(p);
         return;
     }
-    if (thread_cache* cache = local_cache()) {
-        cache->deallocate(cls, block);
-    } else {
-        ::operator delete(block);
-    }
+    batch& list = cache.lists[cls];
+    if (!cache.flusher_registered || list.count + 1 >= 2 * batch_size) return deallocate_slow(cls, block);
+    block->next = list.head;
+    list.head = block;
+    ++list.count;
 }
+
+void pool_trim() noexcept { shared_depot().trim(idle_depot_batches); }
 
 }  // namespace dftracer::detail

@@ -20,8 +20,6 @@ void for_each_queued(const worker& w, Fn&& fn) {
 
 }  // namespace
 
-clock::time_point from_ns(std::int64_t ns) noexcept { return clock::time_point(std::chrono::nanoseconds(ns)); }
-
 task_info info_of(const record& rec) {
     task_info info;
     info.id = rec.id;

@@ -6,18 +6,19 @@
 #include <string>
 
 #include "dftracer/executor/executor.hpp"
-#include "system.hpp"
 #include "thread_context.hpp"
 
 namespace dftracer::detail {
-
-std::int64_t now_ns() noexcept { return fast_now_ns(); }
 
 void history_ring::push(const record& rec, task_state terminal) {
     if (slots_.empty()) return;
     task_info& slot = slots_[next_];
     slot.id = rec.id;
-    slot.name = rec.name;  // reuses the slot's capacity
+    if (rec.name.empty()) {
+        slot.name.clear();
+    } else {
+        slot.name = rec.name;  // reuses the slot's capacity
+    }
     slot.state = terminal;
     slot.pool = rec.pool;
     slot.kind = rec.kind();
@@ -25,9 +26,9 @@ void history_ring::push(const record& rec, task_state terminal) {
     slot.queued_at = from_ns(rec.queued_ns.load(std::memory_order_relaxed));
     slot.started_at = from_ns(rec.started_ns.load(std::memory_order_relaxed));
     slot.finished_at = from_ns(rec.finished_ns.load(std::memory_order_relaxed));
-    slot.error = rec.error_message();
-    next_ = (next_ + 1) % slots_.size();
-    count_ = std::min(count_ + 1, slots_.size());
+    if (!rec.error_message().empty() || !slot.error.empty()) slot.error = rec.error_message();
+    if (++next_ == slots_.size()) next_ = 0;
+    if (count_ < slots_.size()) ++count_;
 }
 
 bool pool::has_queued_work() const noexcept {
@@ -43,6 +44,7 @@ scheduler::scheduler(executor& owner, const executor_config& config) : owner_(ow
         throw std::invalid_argument("io_threads must be >= 0, got " + std::to_string(config.io_threads));
     if (config.history_size < 0)
         throw std::invalid_argument("history_size must be >= 0, got " + std::to_string(config.history_size));
+    calibrate_clock();
     const int compute = config.threads > 0 ? config.threads : available_cpus();
     const int io = config.io_threads > 0 ? config.io_threads : default_io_threads(compute);
 
@@ -97,24 +99,22 @@ registry_shard& scheduler::shard(int index) noexcept {
 // ---------------------------------------------------------------- submit/push
 
 void scheduler::submit(record* rec, submit_options&& options) {
-    if (!accepting_.load(std::memory_order_acquire)) {
-        rec->release();
-        throw executor_shut_down();
-    }
-    if (options.timeout.count() < 0) {
-        rec->release();
-        throw std::invalid_argument("timeout must be >= 0");
-    }
+    if (!accepting_.load(std::memory_order_acquire)) throw executor_shut_down();
+    if (options.timeout.count() < 0) throw std::invalid_argument("timeout must be >= 0");
     rec->owner = this;
     rec->name = std::move(options.name);
     rec->pool = options.pool;
     rec->timeout_ns = options.timeout.count();
-    rec->id = next_task_id();
-    counters_for_caller().bump(task_counters::submitted);
+    worker* self = current_worker();
+    rec->id = next_task_id(self);
+    counters_of(self).bump(task_counters::submitted);
     rec->queued_ns.store(now_ns(), std::memory_order_relaxed);
-    record_ref guard(rec);
-    rec->add_ref();  // kept by `guard` until we know the task is accepted
-    push(options.pool, reinterpret_cast<job>(rec), false);
+    // The executor's references: the queue entry's (dropped by whoever pops
+    // it) and the finish reference (dropped by publish_finish(), which also
+    // covers the live list between start and finish). The caller's own keeps
+    // the record alive through this call.
+    rec->add_refs_unpublished(2);
+    push(options.pool, reinterpret_cast<job>(rec), false, self);
     // push() fenced; a shutdown that started meanwhile may have missed this
     // job. Cancelling it keeps the "no work lost" promise: either a worker
     // runs it or its handle says cancelled.
@@ -123,9 +123,10 @@ void scheduler::submit(record* rec, submit_options&& options) {
     }
 }
 
-void scheduler::push(pool_kind kind, job j, bool to_back) {
+void scheduler::push(pool_kind kind, job j, bool to_back) { push(kind, j, to_back, current_worker()); }
+
+void scheduler::push(pool_kind kind, job j, bool to_back, worker* self) {
     pool& p = pool_of(kind);
-    worker* self = current_worker();
     if (self != nullptr && self->home == &p) {
         std::lock_guard<spin_lock> guard(self->queue_lock);
         (to_back ? self->inbox : self->local).push_back(j);
@@ -221,7 +222,7 @@ void scheduler::link_live(worker& w, record& rec) noexcept {
     rec.started_ns.store(w.boundary_fresh ? w.last_finish_ns : now_ns(), std::memory_order_relaxed);
     w.boundary_fresh = false;
     if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
-    rec.add_ref();  // released when unlinked: a linked record is never freed
+    // The list uses the finish reference: a linked record is never freed.
     std::lock_guard<spin_lock> guard(w.registry.lock);
     rec.live_shard = w.id;
     rec.live_prev = nullptr;
@@ -248,7 +249,7 @@ void scheduler::run_claimed(worker& w, record* rec, bool first_run) {
     ctx.current = outer_record;
     w.task_id.store(outer_task, std::memory_order_release);
     w.since_ns.store(outer_since, std::memory_order_relaxed);
-    w.tasks_run.fetch_add(1, std::memory_order_relaxed);
+    w.tasks_run.store(w.tasks_run.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 void scheduler::run_job(worker& w, job j) {
@@ -312,7 +313,10 @@ void scheduler::sleep_until_work(worker& w) {
     p.sleepers.fetch_add(1, std::memory_order_seq_cst);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const bool exit_ready = stopping_.load(std::memory_order_acquire) && outstanding() == 0;
-    if (!p.has_queued_work() && !exit_ready) w.park.park();
+    if (!p.has_queued_work() && !exit_ready) {
+        pool_trim();  // idle: give back what a burst of tasks left in the block pool
+        w.park.park();
+    }
     if (w.sleeping.exchange(false, std::memory_order_acq_rel)) {
         p.sleepers.fetch_sub(1, std::memory_order_relaxed);
     }
@@ -382,10 +386,11 @@ void scheduler::check_idle_waiters() noexcept {
 }
 
 void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
+    worker* self = current_worker();
     const bool started = rec.was_started();
     const std::int64_t finished = now_ns();
     rec.finished_ns.store(finished, std::memory_order_relaxed);
-    if (worker* self = current_worker()) {
+    if (self != nullptr) {
         self->last_finish_ns = finished;
         self->boundary_fresh = true;
     }
@@ -404,7 +409,6 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
         }
     }
 
-    bool unlinked = false;
     {
         registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
         std::lock_guard<spin_lock> guard(s.lock);
@@ -416,7 +420,6 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
             if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
             rec.live_prev = rec.live_next = nullptr;
             if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
-            unlinked = true;
         }
         s.history.push(rec, terminal);
     }
@@ -427,15 +430,14 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     if (terminal == task_state::cancelled) {
         counter = started ? task_counters::cancelled_started : task_counters::cancelled_unstarted;
     }
-    counters_for_caller().bump(counter);
+    counters_of(self).bump(counter);
     // A worker with jobs still in its own queue cannot have finished the last
     // task (those jobs count as outstanding, or, if they are stale entries of
     // cancelled tasks, this worker checks again when it skips them or runs
     // dry), so it skips the check, which reads every worker's counters.
-    worker* self = current_worker();
     if (self == nullptr || self->depth.load(std::memory_order_relaxed) == 0) check_idle_waiters();
     if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
-    if (unlinked) rec.release();  // the live list's reference (the caller holds another)
+    rec.release();  // the finish reference (whoever runs or cancels rec holds another)
 }
 
 bool scheduler::cancel(record& rec) noexcept {
@@ -444,9 +446,8 @@ bool scheduler::cancel(record& rec) noexcept {
     return true;
 }
 
-task_counters& scheduler::counters_for_caller() noexcept {
-    worker* w = current_worker();
-    return w != nullptr ? w->counters : external_counters_;
+task_counters& scheduler::counters_of(worker* self) noexcept {
+    return self != nullptr ? self->counters : external_counters_;
 }
 
 std::uint64_t scheduler::sum(task_counters::index i) const noexcept {
@@ -455,9 +456,8 @@ std::uint64_t scheduler::sum(task_counters::index i) const noexcept {
     return total;
 }
 
-std::uint64_t scheduler::next_task_id() noexcept {
+std::uint64_t scheduler::next_task_id(worker* w) noexcept {
     constexpr std::uint64_t block = 256;
-    worker* w = current_worker();
     if (w == nullptr) return next_id_block_.fetch_add(1, std::memory_order_relaxed);
     if (w->next_id == w->id_limit) {
         w->next_id = next_id_block_.fetch_add(block, std::memory_order_relaxed);

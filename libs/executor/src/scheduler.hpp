@@ -27,6 +27,7 @@
 #include "dftracer/executor/introspection.hpp"
 #include "dftracer/executor/types.hpp"
 #include "ring_queue.hpp"
+#include "system.hpp"
 
 namespace dftracer {
 class executor;
@@ -39,8 +40,8 @@ inline constexpr job resume_bit = 1;
 inline record* job_record(job j) noexcept { return reinterpret_cast<record*>(j & ~resume_bit); }
 inline bool job_is_resume(job j) noexcept { return (j & resume_bit) != 0; }
 
-std::int64_t now_ns() noexcept;
-clock::time_point from_ns(std::int64_t ns) noexcept;
+inline std::int64_t now_ns() noexcept { return fast_now_ns(); }
+inline clock::time_point from_ns(std::int64_t ns) noexcept { return clock::time_point(std::chrono::nanoseconds(ns)); }
 /// A record's current fields as a task_info value.
 task_info info_of(const record& rec);
 
@@ -155,6 +156,8 @@ public:
     // Task flow.
     void submit(record* rec, submit_options&& options);
     void push(pool_kind kind, job j, bool to_back);
+    /// push() for a caller that knows its worker (nullptr: not one of ours).
+    void push(pool_kind kind, job j, bool to_back, worker* self);
     void publish_finish(record& rec, task_state terminal) noexcept;
     bool cancel(record& rec) noexcept;
 
@@ -227,9 +230,10 @@ private:
 
     // Counters: one block per worker plus one shared by all other threads.
     // total = submitted; see counts() for how they add up.
-    task_counters& counters_for_caller() noexcept;
+    /// The caller's counter block (self: current_worker()).
+    task_counters& counters_of(worker* self) noexcept;
     std::uint64_t sum(task_counters::index i) const noexcept;
-    std::uint64_t next_task_id() noexcept;
+    std::uint64_t next_task_id(worker* self) noexcept;
     task_counters external_counters_;
     /// Task ids: workers reserve blocks of ids so submitting does not
     /// contend on one counter; other threads take one id at a time.

@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 
-#if defined(__x86_64__) && defined(__linux__)
+#if defined(DFTRACER_TSC_CLOCK)
 #include <cpuid.h>
-#include <x86intrin.h>
-#define DFTRACER_TSC_CLOCK 1
 #endif
 
 #if defined(__linux__)
@@ -23,20 +22,13 @@ namespace dftracer::detail {
 
 namespace {
 
+#if defined(DFTRACER_TSC_CLOCK)
+__extension__ using u128 = unsigned __int128;  // GCC/Clang extension, x86-64 only
+
 std::int64_t steady_ns() noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
-
-#if defined(DFTRACER_TSC_CLOCK)
-__extension__ using u128 = unsigned __int128;  // GCC/Clang extension, x86-64 only
-
-struct tsc_scale {
-    bool usable = false;
-    std::uint64_t base_tsc = 0;
-    std::int64_t base_ns = 0;
-    std::uint64_t ns_per_tick_q32 = 0;  // nanoseconds per tick, 32.32 fixed point
-};
 
 bool invariant_tsc() noexcept {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
@@ -77,15 +69,13 @@ tsc_scale calibrate() {
 
 }  // namespace
 
-std::int64_t fast_now_ns() noexcept {
+tsc_scale clock_scale;
+
+void calibrate_clock() {
 #if defined(DFTRACER_TSC_CLOCK)
-    static const tsc_scale scale = calibrate();
-    if (scale.usable) {
-        const std::uint64_t ticks = __rdtsc() - scale.base_tsc;
-        return scale.base_ns + static_cast<std::int64_t>((static_cast<u128>(ticks) * scale.ns_per_tick_q32) >> 32);
-    }
+    static std::once_flag once;
+    std::call_once(once, [] { clock_scale = calibrate(); });
 #endif
-    return steady_ns();
 }
 
 int available_cpus() noexcept {

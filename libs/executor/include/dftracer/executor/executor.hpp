@@ -27,9 +27,10 @@
 namespace dftracer {
 
 namespace detail {
-/// Assigns id and times, registers and queues a fresh record (one reference
-/// is adopted by the executor). Throws executor_shut_down (and releases the
-/// record) after shutdown began. Defined in the scheduler.
+/// Assigns id and times, registers and queues a fresh record. The caller
+/// keeps its reference (the one every new record starts with) and holds it
+/// across the call; the executor adds its own. Throws executor_shut_down
+/// after shutdown began. Defined in the scheduler.
 void submit_record(scheduler& sched, record* rec, submit_options&& options);
 
 template <class T>
@@ -37,7 +38,6 @@ task_handle<T> spawn_on(scheduler& sched, task<T> body, submit_options options) 
     if (!body.valid()) throw std::invalid_argument("spawn: empty task");
     auto* rec = new coroutine_record<T>(std::move(body));
     record_ref ref(rec);
-    rec->add_ref();  // the executor's reference
     submit_record(sched, rec, std::move(options));
     return task_handle<T>(std::move(ref));
 }
@@ -59,7 +59,6 @@ public:
         using result = std::invoke_result_t<std::decay_t<F>&>;
         auto* rec = new detail::callable_record<result, std::decay_t<F>>(std::forward<F>(fn));
         detail::record_ref ref(rec);
-        rec->add_ref();
         detail::submit_record(*impl_, rec, std::move(options));
         return task_handle<result>(std::move(ref));
     }

@@ -6,8 +6,9 @@
 // threads in batches through a shared depot, so the steady state allocates
 // nothing from the system. Blocks above the largest class go to operator new.
 //
-// Thread-safety: both functions may be called from any thread. Memory kept
-// idle in the depot is capped; the excess goes back to operator delete.
+// Thread-safety: every function may be called from any thread. The depot
+// keeps freed blocks while work flows (up to a cap); pool_trim(), called by
+// workers about to sleep, returns all but a small reserve to operator delete.
 #pragma once
 
 #include <cstddef>
@@ -16,5 +17,7 @@ namespace dftracer::detail {
 
 void* pool_allocate(std::size_t size);
 void pool_deallocate(void* block, std::size_t size) noexcept;
+/// Returns idle depot memory beyond a small reserve to the system.
+void pool_trim() noexcept;
 
 }  // namespace dftracer::detail

@@ -76,6 +76,10 @@ public:
     static void operator delete(void* block, std::size_t size) noexcept { pool_deallocate(block, size); }
 
     void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    /// add_ref() for a record no other thread can see yet (no bus lock).
+    void add_refs_unpublished(std::uint32_t n) noexcept {
+        refs_.store(refs_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     void release() noexcept {
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
     }
