@@ -342,18 +342,19 @@ void scheduler::worker_main(worker& w) {
             w.boundary_fresh = false;
             p.spinning.fetch_add(1, std::memory_order_seq_cst);
             for (int i = 0; j == 0 && i < spin_rounds + yield_rounds; ++i) {
+                // Polling every spin round would keep the owners' queue lines
+                // bouncing between cores; every 16th is enough to react fast.
+                // A yield takes long enough to poll after each one.
                 if (i < spin_rounds) {
                     cpu_relax();
+                    if ((i & 15) != 15) continue;
                 } else {
                     std::this_thread::yield();
                 }
-                // Early in the spin, leave a victim's single job to its owner,
-                // which usually takes it next: stealing it would bounce a
-                // dependent chain between cores on every step.
-                // Polling every round would keep the owners' queue lines
-                // bouncing between cores; every 16th is enough to react fast.
-                if ((i & 15) != 15) continue;
-                const std::size_t min_victim_depth = i < spin_rounds / 2 ? 2 : 1;
+                // Early on, leave a victim's single job to its owner, which
+                // usually takes it next: stealing it would bounce a dependent
+                // chain between cores on every step.
+                const std::size_t min_victim_depth = i < (spin_rounds + yield_rounds) / 2 ? 2 : 1;
                 if (p.has_queued_work()) j = find_work(w, min_victim_depth);
             }
             p.spinning.fetch_sub(1, std::memory_order_seq_cst);
