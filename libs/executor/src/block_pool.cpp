@@ -31,10 +31,17 @@ struct batch {
 std::size_t class_of(std::size_t size) noexcept { return (size + granule - 1) / granule - 1; }
 std::size_t class_bytes(std::size_t cls) noexcept { return (cls + 1) * granule; }
 
+// Pooled blocks start on a cache line, so a record of three lines' size
+// occupies exactly three (it crosses cores whole).
+constexpr std::align_val_t block_alignment{granule};
+
+void* new_block(std::size_t cls) { return ::operator new(class_bytes(cls), block_alignment); }
+void delete_block(void* block) noexcept { ::operator delete(block, block_alignment); }
+
 void free_list(free_block* head) noexcept {
     while (head != nullptr) {
         free_block* next = head->next;
-        ::operator delete(static_cast<void*>(head));
+        delete_block(head);
         head = next;
     }
 }
@@ -121,10 +128,10 @@ void register_flusher() {
 }
 
 [[gnu::noinline]] void* allocate_slow(std::size_t cls) {
-    if (cache.gone) return ::operator new(class_bytes(cls));
+    if (cache.gone) return new_block(cls);
     if (!cache.flusher_registered) register_flusher();
     batch& list = cache.lists[cls];
-    if (!shared_depot().take(cls, list)) return ::operator new(class_bytes(cls));
+    if (!shared_depot().take(cls, list)) return new_block(cls);
     free_block* block = list.head;
     list.head = block->next;
     --list.count;
@@ -133,14 +140,14 @@ void register_flusher() {
 
 [[gnu::noinline]] void deallocate_slow(std::size_t cls, free_block* block) noexcept {
     if (cache.gone) {
-        ::operator delete(static_cast<void*>(block));
+        delete_block(block);
         return;
     }
     if (!cache.flusher_registered) {
         try {
             register_flusher();
         } catch (...) {
-            ::operator delete(static_cast<void*>(block));
+            delete_block(block);
             return;
         }
     }

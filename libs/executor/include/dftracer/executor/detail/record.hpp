@@ -9,6 +9,8 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -120,8 +122,16 @@ public:
 
     /// Stores a failure (winner of begin_finish only) and publishes it.
     void finish_with(std::exception_ptr error, task_state terminal = task_state::failed) noexcept {
-        error_ = std::move(error);
-        error_message_ = describe_exception(error_);
+        if (error) {
+            // Out of memory here loses the message, never the finish.
+            failure_.reset(new (std::nothrow) failure{error, {}});
+            if (failure_) {
+                try {
+                    failure_->message = describe_exception(error);
+                } catch (...) {
+                }
+            }
+        }
         publish_finish(*this, terminal);
     }
 
@@ -192,27 +202,29 @@ public:
     bool stop_requested() const noexcept { return stop_.load(std::memory_order_relaxed); }
     void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
 
-    const std::exception_ptr& error() const noexcept { return error_; }
-    const std::string& error_message() const noexcept { return error_message_; }
+    /// The failure's exception (null unless failed with one) and its what().
+    const std::exception_ptr& error() const noexcept { return failure_ ? failure_->error : no_error(); }
+    const std::string& error_message() const noexcept { return failure_ ? failure_->message : no_message(); }
 
     // Identity and bookkeeping, written by the scheduler. Fields without an
     // atomic type are written before the record is published to a queue, or
-    // under the scheduler's registry locks.
+    // under the scheduler's registry locks. The layout keeps a record of a
+    // small callable within three cache lines: records cross cores in bulk.
     std::uint64_t id = 0;
     std::string name;
-    pool_kind pool = pool_kind::compute;
     std::int64_t timeout_ns = 0;
     scheduler* owner = nullptr;
-    std::atomic<int> worker{-1};
     std::atomic<std::int64_t> queued_ns{0};
     std::atomic<std::int64_t> started_ns{0};
     std::atomic<std::int64_t> finished_ns{0};
     // Live-task registry links (guarded by the registry shard's lock).
     record* live_prev = nullptr;
     record* live_next = nullptr;
-    int live_shard = -1;
     /// Where a coroutine record continues when next run (scheduler use).
     std::coroutine_handle<> resume_point{};
+    std::atomic<int> worker{-1};
+    int live_shard = -1;
+    pool_kind pool = pool_kind::compute;
 
 private:
     bool begin_finish_from(bool from_queued, bool from_running) noexcept {
@@ -228,17 +240,22 @@ private:
         }
     }
 
-    std::atomic<std::uint8_t> state_{static_cast<std::uint8_t>(task_state::queued)};
+    struct failure {
+        std::exception_ptr error;
+        std::string message;
+    };
+    static const std::exception_ptr& no_error() noexcept;
+    static const std::string& no_message() noexcept;
 
-    std::atomic<std::uint32_t> refs_{1};
+    std::atomic<std::uint8_t> state_{static_cast<std::uint8_t>(task_state::queued)};
     std::atomic<bool> stop_{false};
     bool was_started_ = false;
-    spin_lock waiters_lock_;
     bool waiters_closed_ = false;
+    spin_lock waiters_lock_;
+    std::atomic<std::uint32_t> refs_{1};
     waiter* waiters_ = nullptr;
     completion_callback* callbacks_ = nullptr;
-    std::exception_ptr error_;
-    std::string error_message_;
+    std::unique_ptr<failure> failure_;  // only failed tasks pay for it
 };
 
 /// Owning pointer to a record (intrusive count).
