@@ -237,10 +237,21 @@ job scheduler::find_work(worker& w, std::size_t min_victim_depth) {
     return 0;
 }
 
+namespace {
+
+/// Now, for a task starting or resuming on w: the finish time of the task w
+/// ran just before, if nothing ran on w since (saves a clock read per task).
+std::int64_t start_time(worker& w) noexcept {
+    if (!w.boundary_fresh) return now_ns();
+    w.boundary_fresh = false;
+    return w.last_finish_ns;
+}
+
+}  // namespace
+
 void scheduler::link_live(worker& w, record& rec) noexcept {
     rec.worker.store(w.id, std::memory_order_relaxed);
-    rec.started_ns.store(w.boundary_fresh ? w.last_finish_ns : now_ns(), std::memory_order_relaxed);
-    w.boundary_fresh = false;
+    rec.started_ns.store(start_time(w), std::memory_order_relaxed);
     if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
     // The list uses the finish reference: a linked record is never freed.
     std::lock_guard<spin_lock> guard(w.registry.lock);
@@ -260,12 +271,16 @@ void scheduler::run_claimed(worker& w, record* rec, bool first_run) {
     const auto outer_task = w.task_id.load(std::memory_order_relaxed);
     const auto outer_since = w.since_ns.load(std::memory_order_relaxed);
     record* outer_record = ctx.current;
-    w.since_ns.store(first_run ? rec->started_ns.load(std::memory_order_relaxed) : now_ns(), std::memory_order_relaxed);
+    w.since_ns.store(first_run ? rec->started_ns.load(std::memory_order_relaxed) : start_time(w),
+                     std::memory_order_relaxed);
     w.task_id.store(rec->id, std::memory_order_release);
     ctx.current = rec;
     ++ctx.depth;
     rec->run();
     --ctx.depth;
+    // Back inside an outer task: its code runs before anything else starts
+    // here, so this finish time is no start time for the next task.
+    if (ctx.depth != 0) w.boundary_fresh = false;
     ctx.current = outer_record;
     w.task_id.store(outer_task, std::memory_order_release);
     w.since_ns.store(outer_since, std::memory_order_relaxed);
@@ -416,7 +431,9 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     const bool started = rec.was_started();
     const std::int64_t finished = now_ns();
     rec.finished_ns.store(finished, std::memory_order_relaxed);
-    if (self != nullptr) {
+    // Only the finish of the task this worker runs marks a task boundary (not
+    // one it cancels or fails from inside another task).
+    if (self != nullptr && thread_context::get().current == &rec) {
         self->last_finish_ns = finished;
         self->boundary_fresh = true;
     }

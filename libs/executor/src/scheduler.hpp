@@ -122,7 +122,8 @@ struct alignas(64) worker {
     std::uint64_t next_id = 0;
     std::uint64_t id_limit = 0;
     /// Time the last task on this worker finished, reused as the start time
-    /// of a task picked up right after it (saves a clock read per task).
+    /// of a task picked up right after it (saves a clock read per task);
+    /// `boundary_fresh` says nothing has run on this worker since.
     std::int64_t last_finish_ns = 0;
     bool boundary_fresh = false;
 

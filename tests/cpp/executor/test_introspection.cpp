@@ -72,6 +72,33 @@ TEST(Introspection, FinishedTaskRecordHasTimesAndError) {
     EXPECT_LE(info->started_at, info->finished_at);
 }
 
+TEST(Introspection, TaskClaimedInsideAnotherStartsAfterItWasQueued) {
+    // One worker: `outer` runs `first` inline while waiting for it, then runs
+    // its own code, then submits and waits for `second`, which also runs
+    // inline. `second` must not take `first`'s finish as its start time.
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    std::uint64_t first_id = 0, second_id = 0;
+    auto outer = ex.submit([&] {
+        auto first = ex.submit([] {});
+        first_id = first.id();
+        first.get();
+        const auto busy_until = clock::now() + std::chrono::milliseconds(2);
+        while (clock::now() < busy_until) {
+        }
+        auto second = ex.submit([] {});
+        second_id = second.id();
+        second.get();
+    });
+    outer.get();
+    auto first = ex.find_task(first_id);
+    auto second = ex.find_task(second_id);
+    ASSERT_TRUE(first.has_value());
+    ASSERT_TRUE(second.has_value());
+    EXPECT_LE(first->finished_at, second->queued_at);
+    EXPECT_LE(second->queued_at, second->started_at);
+    EXPECT_LE(second->started_at, second->finished_at);
+}
+
 TEST(Introspection, HistoryIsBoundedCountsStayExact) {
     executor ex(executor_config{.threads = 2, .io_threads = 1, .history_size = 16});
     for (int i = 0; i < 5000; ++i) ex.submit([] {});
