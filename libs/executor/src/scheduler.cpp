@@ -373,6 +373,7 @@ void scheduler::worker_main(worker& w) {
     // first spins briefly, then yields, watching the queue depths only.
     constexpr int spin_rounds = 2048;
     constexpr int yield_rounds = 16;
+    constexpr int max_poll_gap = 64;  // rounds of ~25 ns (x86 pause) between polls
     pool& p = *w.home;
     for (;;) {
         job j = find_work(w);
@@ -381,13 +382,19 @@ void scheduler::worker_main(worker& w) {
             if (config_.on_worker_idle) config_.on_worker_idle();
             w.boundary_fresh = false;
             p.spinning.fetch_add(1, std::memory_order_seq_cst);
+            // Each poll pulls the owners' queue-depth lines to this core, which
+            // costs the owners a cache miss on their next push or pop: poll at
+            // doubling gaps, so work arriving right away is seen within a few
+            // rounds and a long spin disturbs the busy workers little. A yield
+            // takes long enough to poll after each one.
+            int poll_gap = 1;
+            int next_poll = 0;
             for (int i = 0; j == 0 && i < spin_rounds + yield_rounds; ++i) {
-                // Polling every spin round would keep the owners' queue lines
-                // bouncing between cores; every 16th is enough to react fast.
-                // A yield takes long enough to poll after each one.
                 if (i < spin_rounds) {
                     cpu_relax();
-                    if ((i & 15) != 15) continue;
+                    if (i < next_poll) continue;
+                    poll_gap = std::min(poll_gap * 2, max_poll_gap);
+                    next_poll = i + poll_gap;
                 } else {
                     std::this_thread::yield();
                 }
