@@ -102,16 +102,6 @@ namespace detail {
 
 void publish_finish(record& rec, task_state terminal) noexcept { rec.owner->publish_finish(rec, terminal); }
 
-const std::exception_ptr& record::no_error() noexcept {
-    static const std::exception_ptr none;
-    return none;
-}
-
-const std::string& record::no_message() noexcept {
-    static const std::string none;
-    return none;
-}
-
 std::string describe_exception(const std::exception_ptr& error) {
     if (!error) return {};
     try {

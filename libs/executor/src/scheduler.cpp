@@ -87,11 +87,6 @@ scheduler::~scheduler() {
     shutdown(true);
 }
 
-worker* scheduler::current_worker() const noexcept {
-    const auto& ctx = thread_context::get();
-    return ctx.sched == this ? ctx.self : nullptr;
-}
-
 registry_shard& scheduler::shard(int index) noexcept {
     return index < 0 ? orphan_shard_ : all_workers_[static_cast<std::size_t>(index)]->registry;
 }

@@ -28,6 +28,7 @@
 #include "dftracer/executor/types.hpp"
 #include "ring_queue.hpp"
 #include "system.hpp"
+#include "thread_context.hpp"
 
 namespace dftracer {
 class executor;
@@ -189,7 +190,10 @@ public:
     pool& pool_of(pool_kind kind) noexcept { return pools_[static_cast<int>(kind)]; }
 
     /// The calling thread's worker if it belongs to this scheduler.
-    worker* current_worker() const noexcept;
+    worker* current_worker() const noexcept {
+        const auto& ctx = thread_context::get();
+        return ctx.sched == this ? ctx.self : nullptr;
+    }
 
 private:
     friend class worker_loop;

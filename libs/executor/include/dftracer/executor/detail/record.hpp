@@ -244,8 +244,14 @@ private:
         std::exception_ptr error;
         std::string message;
     };
-    static const std::exception_ptr& no_error() noexcept;
-    static const std::string& no_message() noexcept;
+    static const std::exception_ptr& no_error() noexcept {
+        static const std::exception_ptr none;
+        return none;
+    }
+    static const std::string& no_message() noexcept {
+        static const std::string none;
+        return none;
+    }
 
     std::atomic<std::uint8_t> state_{static_cast<std::uint8_t>(task_state::queued)};
     std::atomic<bool> stop_{false};
