@@ -107,8 +107,8 @@ def _overheads(run: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def run_cpp(bench: Path, threads: int, repeat: int, runs: int) -> dict[str, Any]:
     """Runs the program `runs` times. Times: the lowest of the program's
     medians over the runs (on a shared machine other work only ever adds
-    time). On/off costs: the median over runs of each run's own ratio (the
-    two sides of a ratio are measured back to back in one run)."""
+    time). Ratios against oneTBB and on/off costs: the median over runs of
+    each run's own ratio (the two sides of a ratio alternate in one run)."""
     outputs = []
     for _ in range(runs):
         result = subprocess.run([str(bench), "--threads", str(threads), "--repeat", str(repeat)],
@@ -124,6 +124,11 @@ def run_cpp(bench: Path, threads: int, repeat: int, runs: int) -> dict[str, Any]
                 row[key] = min(run[i][key] for run in per_run)
         if row["name"].startswith("(d)"):
             row["note"] = f"{row['dftracer_ms'] / 10:.3f}% of one core"  # CPU ms over a 1 s sleep
+        if first.get("onetbb_ms") is not None:
+            # The program alternates the two sides run by run, so each run's
+            # own ratio is the fairer comparison on a machine with slow phases.
+            row["ratio_runs"] = [round(run[i]["onetbb_ms"] / run[i]["dftracer_ms"], 3) for run in per_run]
+            row["ratio_median"] = statistics.median(row["ratio_runs"])
         rows.append(row)
     overheads = []
     for j, first in enumerate(_overheads(per_run[0])):
@@ -142,20 +147,20 @@ def run_cpp(bench: Path, threads: int, repeat: int, runs: int) -> dict[str, Any]
 def cpp_tables(data: dict[str, Any]) -> None:
     with open(OUT / "cpp-executor.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["benchmark", "dftracer-utils (ms)", "oneTBB (ms)", "oneTBB / dftracer-utils"])
+        w.writerow(["benchmark", "dftracer-utils (ms)", "oneTBB (ms)", "oneTBB / dftracer-utils", "each run"])
         for r in data["rows"]:
             if r["onetbb_ms"] is not None:
                 w.writerow([r["name"][4:], f"{r['dftracer_ms']:.2f}", f"{r['onetbb_ms']:.2f}",
-                            f"{r['onetbb_ms'] / r['dftracer_ms']:.2f}"])
+                            f"{r['ratio_median']:.2f}", " ".join(f"{x:.2f}" for x in r["ratio_runs"])])
         for r in data["rows"]:
             if r["name"].startswith("(d)"):
-                w.writerow(["idle executor, CPU used over 1 s", f"{r['dftracer_ms']:.3f}", "", r["note"]])
+                w.writerow(["idle executor, CPU used over 1 s", f"{r['dftracer_ms']:.3f}", "", r["note"], ""])
         for r in data["rows"]:
             count = re.match(r"\(a\) (\d+) empty tasks", r["name"])
             if count and r["onetbb_ms"] is not None:
                 tasks = int(count.group(1))
                 w.writerow(["per empty task, from the first row", f"{r['dftracer_ms'] * 1e6 / tasks:.0f} ns",
-                            f"{r['onetbb_ms'] * 1e6 / tasks:.0f} ns", ""])
+                            f"{r['onetbb_ms'] * 1e6 / tasks:.0f} ns", "", ""])
     with open(OUT / "cpp-overheads.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["feature", "off (ms)", "on (ms)", "throughput on / off", "each run"])

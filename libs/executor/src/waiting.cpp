@@ -12,6 +12,9 @@ namespace {
 
 /// Nesting depth up to which a waiting worker runs any queued task.
 constexpr int max_unrelated_help_depth = 8;
+/// Rounds of cpu_relax() (~25 ns each on x86) a thread outside the pools
+/// watches an awaited task before it parks.
+constexpr int external_spin_rounds = 1024;
 
 /// Wakes a worker parked in a helping wait.
 struct worker_waiter final : waiter {
@@ -78,6 +81,14 @@ bool scheduler::wait(record& rec, const clock::time_point* deadline) {
     if (rec.done()) return true;
     worker* w = current_worker();
     if (w == nullptr) {
+        // A short task finishes within microseconds: watch for that before
+        // paying for a sleep and a wake-up, which cost tens of microseconds
+        // on some virtual machines.
+        for (int i = 0; i < external_spin_rounds; ++i) {
+            cpu_relax();
+            if (rec.done()) return true;
+        }
+        if (deadline_passed(deadline)) return false;
         thread_waiter node(thread_parker());
         if (!rec.add_waiter(node)) return true;
         while (!rec.done()) {
