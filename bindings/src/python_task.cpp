@@ -37,6 +37,7 @@ void python_record::run() noexcept {
 
 PyObject* python_record::call_body() noexcept {
     if (!deferred_) return PyObject_Call(fn_.get(), args_.get(), kwargs_.get());
+    body_started_.store(true, std::memory_order_release);
     PyObject* task = new_task_object(*this);
     if (task == nullptr) return nullptr;
     const Py_ssize_t n = PyTuple_GET_SIZE(args_.get());
@@ -52,13 +53,15 @@ PyObject* python_record::call_body() noexcept {
     return result;
 }
 
-void python_record::resolve(py_ref value, py_ref error) noexcept {
+bool python_record::resolve(py_ref value, py_ref error) noexcept {
+    if (!deferred_ || !body_started_.load(std::memory_order_acquire)) return false;
     if (error) {
         std::string message = describe(error.get());
         finish_error(std::make_exception_ptr(python_task_error(std::move(error), std::move(message))));
     } else {
         finish_value(std::move(value));
     }
+    return true;
 }
 
 void python_record::on_terminal(task_state terminal) noexcept {

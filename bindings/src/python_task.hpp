@@ -1,6 +1,7 @@
 // A task whose body is a Python callable, run on a native worker.
 #pragma once
 
+#include <atomic>
 #include <dftracer/executor/executor.hpp>
 #include <mutex>
 
@@ -41,8 +42,10 @@ public:
     /// coroutine on an event loop. No worker is held meanwhile.
     void make_deferred() noexcept { deferred_ = true; }
     /// Finishes a deferred task with a value or, if error is set, that
-    /// exception. GIL held. Ignored once the task has finished.
-    void resolve(py_ref value, py_ref error) noexcept;
+    /// exception. GIL held. Ignored once the task has finished. False (and
+    /// nothing done) unless this is a deferred task whose body has started:
+    /// only then is it registered as running.
+    bool resolve(py_ref value, py_ref error) noexcept;
 
     void run() noexcept override;
     void on_terminal(task_state terminal) noexcept override;
@@ -54,6 +57,7 @@ private:
     py_ref fn_, args_, kwargs_;
     python_hooks* hooks_;
     bool deferred_ = false;
+    std::atomic<bool> body_started_{false};  // deferred body called (resolve() allowed)
 };
 
 /// A new Task object (Python) sharing rec. GIL held.

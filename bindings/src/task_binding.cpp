@@ -131,8 +131,9 @@ void bind_task(nb::module_& m) {
             "resolve_deferred",
             [](const Task& t, nb::handle value, nb::handle error) {
                 auto* rec = dynamic_cast<python_record*>(t.handle.raw());
-                if (rec == nullptr) throw nb::type_error("not a deferred Python task");
-                rec->resolve(py_ref::borrow(value.ptr()), error.is_none() ? py_ref() : py_ref::borrow(error.ptr()));
+                if (rec == nullptr || !rec->resolve(py_ref::borrow(value.ptr()),
+                                                    error.is_none() ? py_ref() : py_ref::borrow(error.ptr())))
+                    throw nb::type_error("not a deferred Python task that has started");
             },
             nb::arg("value").none(), nb::arg("error").none(),
             "Finish a deferred task (internal: used for coroutines run on the event loop).")

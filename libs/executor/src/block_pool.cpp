@@ -79,7 +79,7 @@ public:
                 try {
                     excess.insert(excess.end(), shelf.begin() + static_cast<std::ptrdiff_t>(keep), shelf.end());
                 } catch (...) {
-                    return;  // keep everything rather than lose track of it
+                    break;  // this shelf and the rest stay whole; free what was taken
                 }
                 shelf.resize(keep);
             }

@@ -236,10 +236,12 @@ namespace {
 
 /// Now, for a task starting or resuming on w: the finish time of the task w
 /// ran just before, if nothing ran on w since (saves a clock read per task).
+/// Only at the top of the worker loop: inside a task (a wait, a finishing
+/// task's hooks and callbacks) other code may have run since that finish.
 std::int64_t start_time(worker& w) noexcept {
-    if (!w.boundary_fresh) return now_ns();
+    const bool fresh = w.boundary_fresh && thread_context::get().depth == 0;
     w.boundary_fresh = false;
-    return w.last_finish_ns;
+    return fresh ? w.last_finish_ns : now_ns();
 }
 
 }  // namespace
@@ -552,6 +554,7 @@ void scheduler::shutdown(bool drain, bool wait) {
         for (worker* w : all_workers_) {
             if (w->thread.joinable()) w->thread.join();
         }
+        pool_trim();  // the workers' blocks went to the depot as they exited
     });
 }
 

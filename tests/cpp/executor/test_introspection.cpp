@@ -99,6 +99,30 @@ TEST(Introspection, TaskClaimedInsideAnotherStartsAfterItWasQueued) {
     EXPECT_LE(second->started_at, second->finished_at);
 }
 
+TEST(Introspection, TaskWaitedForInErrorHookStartsAfterItWasQueued) {
+    // The error hook runs on the worker while the failed task finishes; a
+    // task it submits and waits for runs inline after the hook's own work.
+    executor* self = nullptr;
+    std::uint64_t inner_id = 0;
+    executor_config config{.threads = 1, .io_threads = 1};
+    config.on_error = [&](const task_info&, std::exception_ptr) {
+        const auto busy_until = clock::now() + std::chrono::milliseconds(2);
+        while (clock::now() < busy_until) {
+        }
+        auto inner = self->submit([] {});
+        inner_id = inner.id();
+        inner.get();
+    };
+    executor ex(config);
+    self = &ex;
+    ex.submit([] { throw std::runtime_error("bad line"); }).wait();
+    ex.wait_all();
+    auto inner = ex.find_task(inner_id);
+    ASSERT_TRUE(inner.has_value());
+    EXPECT_LE(inner->queued_at, inner->started_at);
+    EXPECT_LE(inner->started_at, inner->finished_at);
+}
+
 TEST(Introspection, HistoryIsBoundedCountsStayExact) {
     executor ex(executor_config{.threads = 2, .io_threads = 1, .history_size = 16});
     for (int i = 0; i < 5000; ++i) ex.submit([] {});

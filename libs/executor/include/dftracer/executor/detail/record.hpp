@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <new>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -122,14 +121,12 @@ public:
 
     /// Stores a failure (winner of begin_finish only) and publishes it.
     void finish_with(std::exception_ptr error, task_state terminal = task_state::failed) noexcept {
-        if (error) {
-            // Out of memory here loses the message, never the finish.
-            failure_.reset(new (std::nothrow) failure{error, {}});
-            if (failure_) {
-                try {
-                    failure_->message = describe_exception(error);
-                } catch (...) {
-                }
+        error_ = std::move(error);
+        if (error_) {
+            // Out of memory here loses the message, never the error.
+            try {
+                message_ = std::make_unique<std::string>(describe_exception(error_));
+            } catch (...) {
             }
         }
         publish_finish(*this, terminal);
@@ -203,8 +200,8 @@ public:
     void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
 
     /// The failure's exception (null unless failed with one) and its what().
-    const std::exception_ptr& error() const noexcept { return failure_ ? failure_->error : no_error(); }
-    const std::string& error_message() const noexcept { return failure_ ? failure_->message : no_message(); }
+    const std::exception_ptr& error() const noexcept { return error_; }
+    const std::string& error_message() const noexcept { return message_ ? *message_ : no_message(); }
 
     // Identity and bookkeeping, written by the scheduler. Fields without an
     // atomic type are written before the record is published to a queue, or
@@ -240,14 +237,6 @@ private:
         }
     }
 
-    struct failure {
-        std::exception_ptr error;
-        std::string message;
-    };
-    static const std::exception_ptr& no_error() noexcept {
-        static const std::exception_ptr none;
-        return none;
-    }
     static const std::string& no_message() noexcept {
         static const std::string none;
         return none;
@@ -261,7 +250,8 @@ private:
     std::atomic<std::uint32_t> refs_{1};
     waiter* waiters_ = nullptr;
     completion_callback* callbacks_ = nullptr;
-    std::unique_ptr<failure> failure_;  // only failed tasks pay for it
+    std::exception_ptr error_;
+    std::unique_ptr<std::string> message_;  // only failed tasks pay for the string
 };
 
 /// Owning pointer to a record (intrusive count).
