@@ -314,8 +314,8 @@ def main() -> int:
     parser.add_argument("--python", default=sys.executable,
                         help="interpreter with dftracer-utils, pytest and pytest-benchmark installed")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=5, help="rounds per run (the program's --repeat)")
-    parser.add_argument("--runs", type=int, default=5, help="runs of the C++ program (the best is kept)")
+    parser.add_argument("--repeat", type=int, default=7, help="rounds per run (the program's --repeat)")
+    parser.add_argument("--runs", type=int, default=9, help="runs of the C++ program")
     parser.add_argument("--skip-python", action="store_true")
     parser.add_argument("--replot", action="store_true",
                         help="redraw the tables and figures from the stored JSON; measure nothing")
