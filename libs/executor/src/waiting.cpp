@@ -85,10 +85,10 @@ bool scheduler::wait(record& rec, const clock::time_point* deadline) {
         // paying for a sleep and a wake-up, which cost tens of microseconds
         // on some virtual machines.
         for (int i = 0; i < external_spin_rounds; ++i) {
+            if (i % 64 == 0 && deadline_passed(deadline)) return rec.done();  // a zero timeout polls
             cpu_relax();
             if (rec.done()) return true;
         }
-        if (deadline_passed(deadline)) return false;
         thread_waiter node(thread_parker());
         if (!rec.add_waiter(node)) return true;
         while (!rec.done()) {

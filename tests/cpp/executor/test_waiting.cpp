@@ -147,3 +147,20 @@ TEST(WaitAll, ReturnsWhenOnlyCancelledEntriesRemainQueued) {
     waiter_release.join();
     EXPECT_EQ(last_real.state(), task_state::completed);
 }
+
+TEST(Waiting, TimedWaitsFromOutsideReportUnfinishedAndFinishedTasks) {
+    // The first waits time out (zero and short timeouts) while the task is
+    // blocked; after release the same handle reports it finished.
+    test::event started, release;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    auto h = ex.submit([&] {
+        started.set();
+        release.wait();
+    });
+    ASSERT_TRUE(started.wait());
+    EXPECT_FALSE(h.wait_for(std::chrono::nanoseconds(0)));
+    EXPECT_FALSE(h.wait_for(std::chrono::microseconds(100)));
+    release.set();
+    EXPECT_TRUE(h.wait_for(test::generous));
+    EXPECT_TRUE(h.wait_for(std::chrono::nanoseconds(0)));
+}
