@@ -48,6 +48,8 @@ public:
     bool done() const { return checked().done(); }
 
     /// Blocks until the task is terminal. Does not throw the task's error.
+    /// Outside the executor's workers, the caller first watches the task for
+    /// about 25 us (a short task then needs no sleep and wake-up), then sleeps.
     void wait() const { detail::wait_record(checked(), nullptr); }
     /// Blocks at most `timeout`; true if the task is terminal. On a worker
     /// of the task's executor the wait helps: it may run the awaited task (or
