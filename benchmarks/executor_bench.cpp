@@ -73,20 +73,19 @@ struct pair_ms {
 /// returns each side's median; `other` may be empty (then it reports -1).
 pair_ms interleaved_ms(int repeat, const std::function<void()>& ours, const std::function<void()>& other) {
     std::vector<double> a, b;
+    auto run = [](const std::function<void()>& body, std::vector<double>& samples) {
+        samples.push_back(time_ms(body));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
     for (int i = 0; i < repeat; ++i) {
-        auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); };
-        if (i % 2 == 0 || !other) {
-            a.push_back(time_ms(ours));
-            pause();
-            if (other) {
-                b.push_back(time_ms(other));
-                pause();
-            }
+        if (!other) {
+            run(ours, a);
+        } else if (i % 2 == 0) {
+            run(ours, a);
+            run(other, b);
         } else {
-            b.push_back(time_ms(other));
-            pause();
-            a.push_back(time_ms(ours));
-            pause();
+            run(other, b);
+            run(ours, a);
         }
     }
     return {median(std::move(a)), b.empty() ? -1.0 : median(std::move(b))};

@@ -23,9 +23,22 @@ struct free_block {
     free_block* next;
 };
 
+/// A singly linked list of free blocks of one class.
 struct batch {
     free_block* head = nullptr;
     std::size_t count = 0;
+
+    free_block* pop() noexcept {
+        free_block* block = head;
+        head = block->next;
+        --count;
+        return block;
+    }
+    void push(free_block* block) noexcept {
+        block->next = head;
+        head = block;
+        ++count;
+    }
 };
 
 std::size_t class_of(std::size_t size) noexcept { return (size + granule - 1) / granule - 1; }
@@ -132,10 +145,7 @@ void register_flusher() {
     if (!cache.flusher_registered) register_flusher();
     batch& list = cache.lists[cls];
     if (!shared_depot().take(cls, list)) return new_block(cls);
-    free_block* block = list.head;
-    list.head = block->next;
-    --list.count;
-    return block;
+    return list.pop();
 }
 
 [[gnu::noinline]] void deallocate_slow(std::size_t cls, free_block* block) noexcept {
@@ -152,19 +162,10 @@ void register_flusher() {
         }
     }
     batch& list = cache.lists[cls];
-    block->next = list.head;
-    list.head = block;
-    ++list.count;
+    list.push(block);
     if (list.count < 2 * batch_size) return;
     batch out;
-    for (std::size_t i = 0; i < batch_size; ++i) {
-        free_block* b = list.head;
-        list.head = b->next;
-        b->next = out.head;
-        out.head = b;
-    }
-    out.count = batch_size;
-    list.count -= batch_size;
+    for (std::size_t i = 0; i < batch_size; ++i) out.push(list.pop());
     shared_depot().give(cls, out);
 }
 
@@ -174,10 +175,8 @@ void* pool_allocate(std::size_t size) {
     const std::size_t cls = class_of(size == 0 ? 1 : size);
     if (cls >= classes) return ::operator new(size);
     batch& list = cache.lists[cls];
-    free_block* block = list.head;
-    if (block == nullptr) return allocate_slow(cls);
-    list.head = block->next;
-    --list.count;
+    if (list.head == nullptr) return allocate_slow(cls);
+    free_block* block = list.pop();
 #if defined(__GNUC__)
     // Blocks freed on other cores are cold here: start fetching the next one
     // (and its first line for writing) while this one is filled in.
@@ -196,9 +195,7 @@ void pool_deallocate(void* p, std::size_t size) noexcept {
     }
     batch& list = cache.lists[cls];
     if (!cache.flusher_registered || list.count + 1 >= 2 * batch_size) return deallocate_slow(cls, block);
-    block->next = list.head;
-    list.head = block;
-    ++list.count;
+    list.push(block);
 }
 
 void pool_trim() noexcept { shared_depot().trim(idle_depot_batches); }

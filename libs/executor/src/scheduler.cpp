@@ -235,13 +235,12 @@ job scheduler::find_work(worker& w, std::size_t min_victim_depth) {
 namespace {
 
 /// Now, for a task starting or resuming on w: the finish time of the task w
-/// ran just before, if nothing ran on w since (saves a clock read per task).
-/// Only at the top of the worker loop: inside a task (a wait, a finishing
-/// task's hooks and callbacks) other code may have run since that finish.
+/// ran just before, if nothing ran on w since (saves a clock read per task;
+/// see publish_finish() and run_claimed() for what keeps it fresh).
 std::int64_t start_time(worker& w) noexcept {
-    const bool fresh = w.boundary_fresh && thread_context::get().depth == 0;
+    if (!w.boundary_fresh) return now_ns();
     w.boundary_fresh = false;
-    return fresh ? w.last_finish_ns : now_ns();
+    return w.last_finish_ns;
 }
 
 }  // namespace
@@ -435,17 +434,20 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     const bool started = rec.was_started();
     const std::int64_t finished = now_ns();
     rec.finished_ns.store(finished, std::memory_order_relaxed);
-    // Only the finish of the task this worker runs marks a task boundary (not
-    // one it cancels or fails from inside another task).
-    if (self != nullptr && thread_context::get().current == &rec) {
-        self->last_finish_ns = finished;
-        self->boundary_fresh = true;
-    }
     rec.set_terminal(terminal);
     // Before waking waiters: whoever sees the task finished also sees what
     // the binding recorded about it (e.g. Python's get_failed()).
     rec.on_terminal(terminal);
-    rec.notify_waiters();
+    const bool ran_callbacks = rec.notify_waiters();
+    // The finish time can start the next task on this worker only if no
+    // other code runs in between: so only for the task this worker runs
+    // (not one it cancels or fails from inside another task), and only when
+    // no error hook or completion callback runs after the time was read.
+    if (self != nullptr && terminal == task_state::completed && !ran_callbacks &&
+        thread_context::get().current == &rec) {
+        self->last_finish_ns = finished;
+        self->boundary_fresh = true;
+    }
 
     if (terminal == task_state::failed && config_.on_error) {
         try {

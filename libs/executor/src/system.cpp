@@ -23,13 +23,6 @@ namespace dftracer::detail {
 namespace {
 
 #if defined(DFTRACER_TSC_CLOCK)
-__extension__ using u128 = unsigned __int128;  // GCC/Clang extension, x86-64 only
-
-std::int64_t steady_ns() noexcept {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 bool invariant_tsc() noexcept {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007u) return false;

@@ -8,7 +8,8 @@
 //
 // Thread-safety: every function may be called from any thread. The depot
 // keeps freed blocks while work flows (up to a cap); pool_trim(), called by
-// workers about to sleep, returns all but a small reserve to operator delete.
+// the executor once a worker has been idle for a second and after shutdown,
+// returns all but a small reserve to operator delete.
 #pragma once
 
 #include <cstddef>

@@ -167,7 +167,8 @@ public:
 
     /// Closes the lists, notifies every waiter, then runs the completion
     /// callbacks in registration order outside the lock (scheduler use).
-    void notify_waiters() noexcept {
+    /// True if any callback ran.
+    bool notify_waiters() noexcept {
         completion_callback* callbacks = nullptr;
         {
             std::lock_guard<spin_lock> guard(waiters_lock_);
@@ -181,6 +182,7 @@ public:
             waiters_ = nullptr;
             callbacks = std::exchange(callbacks_, nullptr);
         }
+        if (callbacks == nullptr) return false;
         completion_callback* ordered = nullptr;  // reverse into FIFO order
         while (callbacks != nullptr) {
             completion_callback* next = callbacks->next;
@@ -193,6 +195,7 @@ public:
             ordered->run(*this);
             ordered = next;
         }
+        return true;
     }
 
     /// Cooperative cancellation of a running task.
