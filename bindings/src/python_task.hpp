@@ -35,7 +35,9 @@ class python_record final : public detail::value_record<py_ref> {
 public:
     /// All references are stolen; call with the GIL held.
     python_record(py_ref fn, py_ref args, py_ref kwargs, python_hooks* hooks) noexcept
-        : fn_(std::move(fn)), args_(std::move(args)), kwargs_(std::move(kwargs)), hooks_(hooks) {}
+        : fn_(std::move(fn)), args_(std::move(args)), kwargs_(std::move(kwargs)), hooks_(hooks) {
+        kind_ = task_kind::python;
+    }
 
     /// A deferred task calls fn(*args, task) and finishes only when resolve()
     /// is called (or fn raises): for work that completes elsewhere, such as a
@@ -49,7 +51,6 @@ public:
 
     void run() noexcept override;
     void on_terminal(task_state terminal) noexcept override;
-    task_kind kind() const noexcept override { return task_kind::python; }
 
 private:
     PyObject* call_body() noexcept;

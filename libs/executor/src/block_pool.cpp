@@ -7,11 +7,13 @@
 
 namespace dftracer::detail {
 
+namespace block_pool {
+
+thread_local constinit thread_cache cache{};
+
 namespace {
 
-constexpr std::size_t granule = 64;
-constexpr std::size_t classes = 16;     // 64 .. 1024 bytes
-constexpr std::size_t batch_size = 64;  // blocks moved per depot transfer
+constexpr std::size_t batch_size = max_cached / 2;  // blocks moved per depot transfer
 // While tasks flow, the depot keeps what bursts free (a million queued tasks
 // free a million records on the workers while the submitter allocates anew;
 // sending those through operator delete/new makes the threads contend on the
@@ -19,30 +21,7 @@ constexpr std::size_t batch_size = 64;  // blocks moved per depot transfer
 constexpr std::size_t max_depot_batches = std::size_t{1} << 14;  // per class
 constexpr std::size_t idle_depot_batches = 64;                   // per class
 
-struct free_block {
-    free_block* next;
-};
-
-/// A singly linked list of free blocks of one class.
-struct batch {
-    free_block* head = nullptr;
-    std::size_t count = 0;
-
-    free_block* pop() noexcept {
-        free_block* block = head;
-        head = block->next;
-        --count;
-        return block;
-    }
-    void push(free_block* block) noexcept {
-        block->next = head;
-        head = block;
-        ++count;
-    }
-};
-
-std::size_t class_of(std::size_t size) noexcept { return (size + granule - 1) / granule - 1; }
-std::size_t class_bytes(std::size_t cls) noexcept { return (cls + 1) * granule; }
+constexpr std::size_t class_bytes(std::size_t cls) noexcept { return (cls + 1) * granule; }
 
 // Pooled blocks start on a cache line, so a record of three lines' size
 // occupies exactly three (it crosses cores whole).
@@ -51,13 +30,15 @@ constexpr std::align_val_t block_alignment{granule};
 void* new_block(std::size_t cls) { return ::operator new(class_bytes(cls), block_alignment); }
 void delete_block(void* block) noexcept { ::operator delete(block, block_alignment); }
 
-void free_list(free_block* head) noexcept {
+void free_blocks(free_block* head) noexcept {
     while (head != nullptr) {
         free_block* next = head->next;
         delete_block(head);
         head = next;
     }
 }
+
+using batch = free_list;
 
 class depot {
 public:
@@ -81,7 +62,7 @@ public:
                 }
             }
         }
-        free_list(b.head);
+        free_blocks(b.head);
     }
     void trim(std::size_t keep) noexcept {
         std::vector<batch> excess;
@@ -97,7 +78,7 @@ public:
                 shelf.resize(keep);
             }
         }
-        for (const batch& b : excess) free_list(b.head);
+        for (const batch& b : excess) free_blocks(b.head);
     }
 
 private:
@@ -109,17 +90,6 @@ depot& shared_depot() {
     static depot* d = new depot();  // never destroyed: threads may exit late
     return *d;
 }
-
-// The per-thread free lists. Plain data with constant initialisation, so the
-// fast path is a TLS load and a list pop, with no guard or registration. The
-// lists are handed to the depot at thread exit by `cache_flusher`, registered
-// the first time a thread takes the slow path.
-struct thread_cache {
-    std::array<batch, classes> lists;
-    bool flusher_registered;
-    bool gone;  // set at thread exit: later calls fall back to operator new/delete
-};
-thread_local constinit thread_cache cache{};
 
 void flush_cache() noexcept {
     cache.gone = true;
@@ -140,7 +110,11 @@ void register_flusher() {
     (void)flusher;
 }
 
-[[gnu::noinline]] void* allocate_slow(std::size_t cls) {
+}  // namespace
+
+void* allocate_slow(std::size_t size) {
+    const std::size_t cls = class_of(size);
+    if (cls >= classes) return ::operator new(size);
     if (cache.gone) return new_block(cls);
     if (!cache.flusher_registered) register_flusher();
     batch& list = cache.lists[cls];
@@ -148,7 +122,14 @@ void register_flusher() {
     return list.pop();
 }
 
-[[gnu::noinline]] void deallocate_slow(std::size_t cls, free_block* block) noexcept {
+void deallocate_slow(void* p, std::size_t size) noexcept {
+    if (p == nullptr) return;
+    const std::size_t cls = class_of(size);
+    if (cls >= classes) {
+        ::operator delete(p);
+        return;
+    }
+    auto* block = static_cast<free_block*>(p);
     if (cache.gone) {
         delete_block(block);
         return;
@@ -163,41 +144,14 @@ void register_flusher() {
     }
     batch& list = cache.lists[cls];
     list.push(block);
-    if (list.count < 2 * batch_size) return;
+    if (list.count < max_cached) return;
     batch out;
     for (std::size_t i = 0; i < batch_size; ++i) out.push(list.pop());
     shared_depot().give(cls, out);
 }
 
-}  // namespace
+}  // namespace block_pool
 
-void* pool_allocate(std::size_t size) {
-    const std::size_t cls = class_of(size == 0 ? 1 : size);
-    if (cls >= classes) return ::operator new(size);
-    batch& list = cache.lists[cls];
-    if (list.head == nullptr) return allocate_slow(cls);
-    free_block* block = list.pop();
-#if defined(__GNUC__)
-    // Blocks freed on other cores are cold here: start fetching the next one
-    // (and its first line for writing) while this one is filled in.
-    __builtin_prefetch(list.head, 1);
-#endif
-    return block;
-}
-
-void pool_deallocate(void* p, std::size_t size) noexcept {
-    if (p == nullptr) return;
-    const std::size_t cls = class_of(size == 0 ? 1 : size);
-    auto* block = static_cast<free_block*>(p);
-    if (cls >= classes) {
-        ::operator delete(p);
-        return;
-    }
-    batch& list = cache.lists[cls];
-    if (!cache.flusher_registered || list.count + 1 >= 2 * batch_size) return deallocate_slow(cls, block);
-    list.push(block);
-}
-
-void pool_trim() noexcept { shared_depot().trim(idle_depot_batches); }
+void pool_trim() noexcept { block_pool::shared_depot().trim(block_pool::idle_depot_batches); }
 
 }  // namespace dftracer::detail

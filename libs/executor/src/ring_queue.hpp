@@ -39,7 +39,7 @@ public:
 
 private:
     std::size_t mask() const noexcept { return slots_.size() - 1; }
-    void grow() {
+    [[gnu::noinline]] void grow() {
         std::vector<T> bigger(slots_.empty() ? 64 : slots_.size() * 2);
         for (std::size_t i = 0; i < size_; ++i) bigger[i] = slots_[(head_ + i) & mask()];
         slots_.swap(bigger);

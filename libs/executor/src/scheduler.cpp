@@ -8,17 +8,18 @@
 #include "dftracer/executor/executor.hpp"
 #include "thread_context.hpp"
 
+// Steps of the per-task path called from one place: inlined into it.
+#define DFTRACER_INLINE_STEP [[gnu::always_inline]] inline
+
 namespace dftracer::detail {
 
-void history_ring::push(const record& rec, task_state terminal) {
+DFTRACER_INLINE_STEP void history_ring::push(const record& rec, task_state terminal) {
     if (slots_.empty()) return;
     task_info& slot = slots_[next_];
     slot.id = rec.id;
-    if (rec.name.empty()) {
-        slot.name.clear();
-    } else {
-        slot.name = rec.name;  // reuses the slot's capacity
-    }
+    // Strings are copied only when either side has text (reusing the slot's
+    // capacity): most tasks have no name and no error.
+    if (!rec.name.empty() || !slot.name.empty()) slot.name = rec.name;
     slot.state = terminal;
     slot.pool = rec.pool;
     slot.kind = rec.kind();
@@ -26,7 +27,7 @@ void history_ring::push(const record& rec, task_state terminal) {
     slot.queued_at = from_ns(rec.queued_ns.load(std::memory_order_relaxed));
     slot.started_at = from_ns(rec.started_ns.load(std::memory_order_relaxed));
     slot.finished_at = from_ns(rec.finished_ns.load(std::memory_order_relaxed));
-    if (!rec.error_message().empty() || !slot.error.empty()) slot.error = rec.error_message();
+    if (rec.has_error_message() || !slot.error.empty()) slot.error = rec.error_message();
     if (++next_ == slots_.size()) next_ = 0;
     if (count_ < slots_.size()) ++count_;
 }
@@ -87,11 +88,24 @@ scheduler::~scheduler() {
     shutdown(true);
 }
 
-registry_shard& scheduler::shard(int index) noexcept {
-    return index < 0 ? orphan_shard_ : all_workers_[static_cast<std::size_t>(index)]->registry;
-}
-
 // ---------------------------------------------------------------- submit/push
+
+DFTRACER_INLINE_STEP void scheduler::push(pool_kind kind, job j, bool to_back, worker* self) {
+    pool& p = pool_of(kind);
+    if (self != nullptr && self->home == &p) {
+        std::lock_guard<spin_lock> guard(self->queue_lock);
+        (to_back ? self->inbox : self->local).push_back(j);
+        self->update_depth();
+    } else {
+        auto index = p.round_robin.fetch_add(1, std::memory_order_relaxed) % p.workers.size();
+        worker& target = *p.workers[index];
+        std::lock_guard<spin_lock> guard(target.queue_lock);
+        target.inbox.push_back(j);
+        target.update_depth();
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    wake_if_nobody_spins(p);
+}
 
 void scheduler::submit(record* rec, submit_options&& options) {
     if (!accepting_.load(std::memory_order_acquire)) throw executor_shut_down();
@@ -120,22 +134,6 @@ void scheduler::submit(record* rec, submit_options&& options) {
 
 void scheduler::push(pool_kind kind, job j, bool to_back) { push(kind, j, to_back, current_worker()); }
 
-void scheduler::push(pool_kind kind, job j, bool to_back, worker* self) {
-    pool& p = pool_of(kind);
-    if (self != nullptr && self->home == &p) {
-        std::lock_guard<spin_lock> guard(self->queue_lock);
-        (to_back ? self->inbox : self->local).push_back(j);
-        self->update_depth();
-    } else {
-        auto index = p.round_robin.fetch_add(1, std::memory_order_relaxed) % p.workers.size();
-        worker& target = *p.workers[index];
-        std::lock_guard<spin_lock> guard(target.queue_lock);
-        target.inbox.push_back(j);
-        target.update_depth();
-    }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    wake_if_nobody_spins(p);
-}
 
 void scheduler::wake_if_nobody_spins(pool& p) {
     // Dekker with the idle path: a spinner decrements `spinning` before it
@@ -188,7 +186,7 @@ void prefetch_record(job j) noexcept {
 
 }  // namespace
 
-bool scheduler::try_pop_own(worker& w, job& out) {
+DFTRACER_INLINE_STEP bool scheduler::try_pop_own(worker& w, job& out) {
     if (w.depth.load(std::memory_order_relaxed) == 0) return false;
     std::lock_guard<spin_lock> guard(w.queue_lock);
     if (!w.local.empty()) {
@@ -245,7 +243,7 @@ std::int64_t start_time(worker& w) noexcept {
 
 }  // namespace
 
-void scheduler::link_live(worker& w, record& rec) noexcept {
+DFTRACER_INLINE_STEP void scheduler::link_live(worker& w, record& rec) noexcept {
     rec.worker.store(w.id, std::memory_order_relaxed);
     rec.started_ns.store(start_time(w), std::memory_order_relaxed);
     if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
@@ -258,7 +256,7 @@ void scheduler::link_live(worker& w, record& rec) noexcept {
     w.registry.live_head = &rec;
 }
 
-void scheduler::run_claimed(worker& w, record* rec, bool first_run) {
+DFTRACER_INLINE_STEP std::uint32_t scheduler::run_claimed(worker& w, record* rec, bool first_run) {
     if (first_run) {
         link_live(w, *rec);
         w.counters.bump(task_counters::started);
@@ -271,9 +269,12 @@ void scheduler::run_claimed(worker& w, record* rec, bool first_run) {
                      std::memory_order_relaxed);
     w.task_id.store(rec->id, std::memory_order_release);
     ctx.current = rec;
+    record* outer_left = std::exchange(ctx.finish_ref_left, nullptr);
     ++ctx.depth;
     rec->run();
     --ctx.depth;
+    const std::uint32_t left = ctx.finish_ref_left == rec ? 1 : 0;
+    ctx.finish_ref_left = outer_left;
     // Back inside an outer task: its code runs before anything else starts
     // here, so this finish time is no start time for the next task.
     if (ctx.depth != 0) w.boundary_fresh = false;
@@ -281,18 +282,20 @@ void scheduler::run_claimed(worker& w, record* rec, bool first_run) {
     w.task_id.store(outer_task, std::memory_order_release);
     w.since_ns.store(outer_since, std::memory_order_relaxed);
     w.tasks_run.store(w.tasks_run.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return left;
 }
 
 void scheduler::run_job(worker& w, job j) {
     record* rec = job_record(j);
+    std::uint32_t refs = 1;  // the queue's
     if (job_is_resume(j)) {
-        run_claimed(w, rec, false);
+        refs += run_claimed(w, rec, false);
     } else if (rec->try_claim()) {
-        run_claimed(w, rec, true);
+        refs += run_claimed(w, rec, true);
     } else if (w.depth.load(std::memory_order_relaxed) == 0) {
         check_idle_waiters();  // a stale entry may have hidden the last finish
     }
-    rec->release();  // the queue's reference
+    rec->release(refs);
 }
 
 bool scheduler::claim_inline(worker& w, record& rec) {
@@ -310,8 +313,8 @@ bool scheduler::claim_inline(worker& w, record& rec) {
         }
     }
     if (!popped && !rec.try_claim()) return false;
-    run_claimed(w, &rec, true);
-    if (popped) rec.release();  // the queue's reference
+    const std::uint32_t refs = run_claimed(w, &rec, true) + (popped ? 1 : 0);  // + the queue's
+    if (refs != 0) rec.release(refs);
     return true;
 }
 
@@ -429,8 +432,24 @@ void scheduler::check_idle_waiters() noexcept {
     }
 }
 
+DFTRACER_INLINE_STEP void scheduler::unlink_live(record& rec, bool started, task_state terminal) noexcept {
+    registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
+    std::lock_guard<spin_lock> guard(s.lock);
+    if (started) {
+        if (rec.live_prev)
+            rec.live_prev->live_next = rec.live_next;
+        else
+            s.live_head = rec.live_next;
+        if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
+        rec.live_prev = rec.live_next = nullptr;
+        if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    s.history.push(rec, terminal);
+}
+
 void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
-    worker* self = current_worker();
+    auto& ctx = thread_context::get();
+    worker* self = ctx.sched == this ? ctx.self : nullptr;
     const bool started = rec.was_started();
     const std::int64_t finished = now_ns();
     rec.finished_ns.store(finished, std::memory_order_relaxed);
@@ -439,16 +458,39 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     // the binding recorded about it (e.g. Python's get_failed()).
     rec.on_terminal(terminal);
     const bool ran_callbacks = rec.notify_waiters();
-    // The finish time can start the next task on this worker only if no
-    // other code runs in between: so only for the task this worker runs
-    // (not one it cancels or fails from inside another task), and only when
-    // no error hook or completion callback runs after the time was read.
-    if (self != nullptr && terminal == task_state::completed && !ran_callbacks &&
-        thread_context::get().current == &rec) {
-        self->last_finish_ns = finished;
-        self->boundary_fresh = true;
+    // Finishing the task this thread runs (not one it cancels or fails from
+    // inside another task).
+    const bool own_task = ctx.current == &rec;
+    if (terminal == task_state::completed) {
+        // The finish time can start the next task on this worker only if no
+        // other code runs in between: so only for its own task, and only
+        // when no completion callback runs after the time was read.
+        if (self != nullptr && !ran_callbacks && own_task) {
+            self->last_finish_ns = finished;
+            self->boundary_fresh = true;
+        }
+        counters_of(self).bump(task_counters::completed);
+    } else {
+        count_unsuccessful(rec, terminal, self);
     }
+    unlink_live(rec, started, terminal);
+    // A worker with jobs still in its own queue cannot have finished the last
+    // task (those jobs count as outstanding, or, if they are stale entries of
+    // cancelled tasks, this worker checks again when it skips them or runs
+    // dry), so it skips the check, which reads every worker's counters.
+    if (self == nullptr || self->depth.load(std::memory_order_relaxed) == 0) check_idle_waiters();
+    if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
+    // The finish reference. run_claimed() holds the queue's (or the caller's)
+    // around its own task: it drops both at once.
+    if (own_task) {
+        ctx.finish_ref_left = &rec;
+    } else {
+        rec.release();  // whoever runs or cancels rec holds another
+    }
+}
 
+void scheduler::count_unsuccessful(record& rec, task_state terminal, worker* self) noexcept {
+    const bool started = rec.was_started();
     if (terminal == task_state::failed && config_.on_error) {
         try {
             task_info info = info_of(rec);
@@ -457,46 +499,18 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
             // The hook's own failure must not hide the task's; nothing to do.
         }
     }
-
-    {
-        registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
-        std::lock_guard<spin_lock> guard(s.lock);
-        if (started) {
-            if (rec.live_prev)
-                rec.live_prev->live_next = rec.live_next;
-            else
-                s.live_head = rec.live_next;
-            if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
-            rec.live_prev = rec.live_next = nullptr;
-            if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
-        }
-        s.history.push(rec, terminal);
-    }
-
-    auto counter = task_counters::completed;
-    if (terminal == task_state::failed)
-        counter = started ? task_counters::failed_started : task_counters::failed_unstarted;
+    task_counters::index counter = started ? task_counters::failed_started : task_counters::failed_unstarted;
     if (terminal == task_state::cancelled) {
         counter = started ? task_counters::cancelled_started : task_counters::cancelled_unstarted;
     }
     counters_of(self).bump(counter);
-    // A worker with jobs still in its own queue cannot have finished the last
-    // task (those jobs count as outstanding, or, if they are stale entries of
-    // cancelled tasks, this worker checks again when it skips them or runs
-    // dry), so it skips the check, which reads every worker's counters.
-    if (self == nullptr || self->depth.load(std::memory_order_relaxed) == 0) check_idle_waiters();
-    if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
-    rec.release();  // the finish reference (whoever runs or cancels rec holds another)
 }
+
 
 bool scheduler::cancel(record& rec) noexcept {
     if (!rec.begin_cancel()) return false;
     publish_finish(rec, task_state::cancelled);
     return true;
-}
-
-task_counters& scheduler::counters_of(worker* self) noexcept {
-    return self != nullptr ? self->counters : external_counters_;
 }
 
 std::uint64_t scheduler::sum(task_counters::index i) const noexcept {
@@ -505,7 +519,7 @@ std::uint64_t scheduler::sum(task_counters::index i) const noexcept {
     return total;
 }
 
-std::uint64_t scheduler::next_task_id(worker* w) noexcept {
+std::uint64_t scheduler::next_task_id_slow(worker* w) noexcept {
     constexpr std::uint64_t block = 256;
     if (w == nullptr) return next_id_block_.fetch_add(1, std::memory_order_relaxed);
     if (w->next_id == w->id_limit) {

@@ -205,7 +205,9 @@ private:
     bool try_pop_own(worker& w, job& out);
     bool try_steal(worker& w, job& out, std::size_t min_victim_depth);
     void run_job(worker& w, job j);
-    void run_claimed(worker& w, record* rec, bool first_run);
+    /// Runs rec; returns how many references the caller must drop besides
+    /// its own (1 when rec finished during the run, see publish_finish()).
+    [[nodiscard]] std::uint32_t run_claimed(worker& w, record* rec, bool first_run);
     void sleep_until_work(worker& w);
     void wake_one(pool& p);
     void wake_if_nobody_spins(pool& p);
@@ -218,10 +220,17 @@ private:
     void notify_idle_waiters();
     /// Wakes wait_all() callers if everything they wait for has finished.
     void check_idle_waiters() noexcept;
-    registry_shard& shard(int index) noexcept;
+    registry_shard& shard(int index) noexcept {
+        return index < 0 ? orphan_shard_ : all_workers_[static_cast<std::size_t>(index)]->registry;
+    }
     /// With a reference added; `started` tells which list it came from.
     record* find_live_record(std::uint64_t id, bool* started = nullptr) const;
     void link_live(worker& w, record& rec) noexcept;
+    /// Moves a finished record from the live list (if it started) to its
+    /// shard's history.
+    void unlink_live(record& rec, bool started, task_state terminal) noexcept;
+    /// The error hook and counters of a failed or cancelled task (cold path).
+    [[gnu::cold, gnu::noinline]] void count_unsuccessful(record& rec, task_state terminal, worker* self) noexcept;
 
     executor& owner_;
     executor_config config_;
@@ -236,9 +245,13 @@ private:
     // Counters: one block per worker plus one shared by all other threads.
     // total = submitted; see counts() for how they add up.
     /// The caller's counter block (self: current_worker()).
-    task_counters& counters_of(worker* self) noexcept;
+    task_counters& counters_of(worker* self) noexcept { return self != nullptr ? self->counters : external_counters_; }
     std::uint64_t sum(task_counters::index i) const noexcept;
-    std::uint64_t next_task_id(worker* self) noexcept;
+    std::uint64_t next_task_id(worker* self) noexcept {
+        if (self != nullptr && self->next_id != self->id_limit) return self->next_id++;
+        return next_task_id_slow(self);
+    }
+    std::uint64_t next_task_id_slow(worker* self) noexcept;
     task_counters external_counters_;
     /// Task ids: workers reserve blocks of ids so submitting does not
     /// contend on one counter; other threads take one id at a time.

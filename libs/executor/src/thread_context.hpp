@@ -13,6 +13,9 @@ struct thread_context {
     worker* self = nullptr;
     record* current = nullptr;  ///< innermost task running on this thread
     int depth = 0;              ///< tasks nested on this thread's stack
+    /// The running task (== current) whose finish reference publish_finish()
+    /// left for run_claimed() to drop with the queue's in one atomic step.
+    record* finish_ref_left = nullptr;
 
     static thread_context& get() noexcept {
         thread_local thread_context ctx;

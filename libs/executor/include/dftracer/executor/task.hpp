@@ -193,10 +193,10 @@ template <class T>
 class coroutine_record final : public value_record<T> {
 public:
     explicit coroutine_record(task<T> body) : body_(std::move(body)) {
+        this->kind_ = task_kind::coroutine;
         body_.handle().promise().set_root(this, &on_done);
         this->resume_point = body_.handle();
     }
-    bool is_coroutine() const noexcept override { return true; }
     void run() noexcept override { this->resume_point.resume(); }
 
 private:

@@ -81,32 +81,36 @@ public:
     void add_refs_unpublished(std::uint32_t n) noexcept {
         refs_.store(refs_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
-    void release() noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    void release(std::uint32_t n = 1) noexcept {
+        if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) delete this;
     }
 
     /// Runs the task body, or resumes its coroutine at its suspension point.
     /// Never throws: the outcome is recorded in the record.
     virtual void run() noexcept = 0;
     /// True for records whose body is a coroutine (resumable more than once).
-    virtual bool is_coroutine() const noexcept { return false; }
-    virtual task_kind kind() const noexcept { return is_coroutine() ? task_kind::coroutine : task_kind::callable; }
+    bool is_coroutine() const noexcept { return kind_ == task_kind::coroutine; }
+    task_kind kind() const noexcept { return kind_; }
     /// Called once when the record reaches a terminal state: after its state
     /// is terminal, before waiters wake and completion callbacks run, on the
     /// thread that finished it. For subclasses (bindings).
     virtual void on_terminal(task_state) noexcept {}
 
     task_state state() const noexcept {
-        auto raw = state_.load(std::memory_order_acquire);
+        auto raw = static_cast<std::uint8_t>(state_.load(std::memory_order_acquire) & ~listeners_bit);
         return raw == finishing_state ? task_state::running : static_cast<task_state>(raw);
     }
     bool done() const noexcept { return is_terminal(state()); }
 
     /// queued -> running. Exactly one caller wins.
     bool try_claim() noexcept {
-        std::uint8_t expected = static_cast<std::uint8_t>(task_state::queued);
-        return state_.compare_exchange_strong(expected, static_cast<std::uint8_t>(task_state::running),
-                                              std::memory_order_acq_rel);
+        auto current = state_.load(std::memory_order_relaxed);
+        for (;;) {
+            if ((current & ~listeners_bit) != static_cast<std::uint8_t>(task_state::queued)) return false;
+            const auto running = static_cast<std::uint8_t>((current & listeners_bit) |
+                                                           static_cast<std::uint8_t>(task_state::running));
+            if (state_.compare_exchange_weak(current, running, std::memory_order_acq_rel)) return true;
+        }
     }
     /// queued|running -> finishing. The winner must store the outcome and call
     /// publish_finish(); losers must drop their outcome.
@@ -115,7 +119,10 @@ public:
     bool begin_cancel() noexcept { return begin_finish_from(true, false); }
     /// finishing -> terminal (scheduler use, inside publish_finish).
     void set_terminal(task_state terminal) noexcept {
-        state_.store(static_cast<std::uint8_t>(terminal), std::memory_order_release);
+        // Only the finisher writes the state now: listeners cannot be added.
+        const auto listeners = static_cast<std::uint8_t>(state_.load(std::memory_order_relaxed) & listeners_bit);
+        state_.store(static_cast<std::uint8_t>(listeners | static_cast<std::uint8_t>(terminal)),
+                     std::memory_order_release);
     }
     bool was_started() const noexcept { return was_started_; }
 
@@ -133,9 +140,10 @@ public:
     }
 
     /// Links w unless the record is already terminal (then returns false).
+    /// While the record is finishing, waits (briefly) for the outcome.
     bool add_waiter(waiter& w) noexcept {
         std::lock_guard<spin_lock> guard(waiters_lock_);
-        if (waiters_closed_) return false;
+        if (!open_for_listeners()) return false;
         w.prev = nullptr;
         w.next = waiters_;
         if (waiters_) waiters_->prev = &w;
@@ -159,7 +167,7 @@ public:
     /// (the caller keeps cb and should run it itself).
     bool add_callback(completion_callback& cb) noexcept {
         std::lock_guard<spin_lock> guard(waiters_lock_);
-        if (waiters_closed_) return false;
+        if (!open_for_listeners()) return false;
         cb.next = callbacks_;
         callbacks_ = &cb;
         return true;
@@ -169,10 +177,12 @@ public:
     /// callbacks in registration order outside the lock (scheduler use).
     /// True if any callback ran.
     bool notify_waiters() noexcept {
+        // Nobody ever listened: no lock to take (listeners set the bit before
+        // linking and cannot once the record is finishing).
+        if ((state_.load(std::memory_order_acquire) & listeners_bit) == 0) return false;
         completion_callback* callbacks = nullptr;
         {
             std::lock_guard<spin_lock> guard(waiters_lock_);
-            waiters_closed_ = true;
             for (waiter* w = waiters_; w != nullptr;) {
                 waiter* next = w->next;
                 w->linked = false;
@@ -205,6 +215,7 @@ public:
     /// The failure's exception (null unless failed with one) and its what().
     const std::exception_ptr& error() const noexcept { return error_; }
     const std::string& error_message() const noexcept { return message_ ? *message_ : no_message(); }
+    bool has_error_message() const noexcept { return message_ != nullptr && !message_->empty(); }
 
     // Identity and bookkeeping, written by the scheduler. Fields without an
     // atomic type are written before the record is published to a queue, or
@@ -226,15 +237,52 @@ public:
     int live_shard = -1;
     pool_kind pool = pool_kind::compute;
 
+protected:
+    /// What the body is; subclasses set it in their constructor.
+    task_kind kind_ = task_kind::callable;
+
 private:
+    /// Set in state_ once a waiter or callback was linked: the finisher
+    /// takes the waiter lock only then.
+    static constexpr std::uint8_t listeners_bit = 0x80;
+
     bool begin_finish_from(bool from_queued, bool from_running) noexcept {
         auto current = state_.load(std::memory_order_acquire);
         for (;;) {
-            bool ok = (from_running && current == static_cast<std::uint8_t>(task_state::running)) ||
-                      (from_queued && current == static_cast<std::uint8_t>(task_state::queued));
+            const auto plain = static_cast<std::uint8_t>(current & ~listeners_bit);
+            bool ok = (from_running && plain == static_cast<std::uint8_t>(task_state::running)) ||
+                      (from_queued && plain == static_cast<std::uint8_t>(task_state::queued));
             if (!ok) return false;
-            if (state_.compare_exchange_weak(current, finishing_state, std::memory_order_acq_rel)) {
-                was_started_ = current == static_cast<std::uint8_t>(task_state::running);
+            const auto finishing = static_cast<std::uint8_t>((current & listeners_bit) | finishing_state);
+            if (state_.compare_exchange_weak(current, finishing, std::memory_order_acq_rel)) {
+                was_started_ = plain == static_cast<std::uint8_t>(task_state::running);
+                return true;
+            }
+        }
+    }
+
+    /// With waiters_lock_ held: sets the listeners bit unless the record is
+    /// terminal (false). A finishing record is a few instructions away from
+    /// terminal: wait for it, with the lock released.
+    bool open_for_listeners() noexcept {
+        auto current = state_.load(std::memory_order_acquire);
+        for (int spins = 0;;) {
+            const auto plain = static_cast<std::uint8_t>(current & ~listeners_bit);
+            if (plain == finishing_state) {
+                waiters_lock_.unlock();
+                if (++spins < 64) {
+                    cpu_relax();
+                } else {
+                    std::this_thread::yield();
+                }
+                waiters_lock_.lock();
+                current = state_.load(std::memory_order_acquire);
+                continue;
+            }
+            if (is_terminal(static_cast<task_state>(plain))) return false;
+            if ((current & listeners_bit) != 0) return true;
+            if (state_.compare_exchange_weak(current, static_cast<std::uint8_t>(current | listeners_bit),
+                                             std::memory_order_acq_rel)) {
                 return true;
             }
         }
@@ -248,7 +296,6 @@ private:
     std::atomic<std::uint8_t> state_{static_cast<std::uint8_t>(task_state::queued)};
     std::atomic<bool> stop_{false};
     bool was_started_ = false;
-    bool waiters_closed_ = false;
     spin_lock waiters_lock_;
     std::atomic<std::uint32_t> refs_{1};
     waiter* waiters_ = nullptr;
