@@ -103,3 +103,29 @@ TEST(Stress, ConcurrentSnapshotsDuringWork) {
     observer.join();
     EXPECT_EQ(ex.counts().completed, 20000u + 200u);
 }
+
+// Waiters that arrive while a task is finishing (the finisher decides, from
+// the state word alone, whether anyone listens) must all be woken with the
+// value: two threads wait on every task while the workers finish them.
+TEST(Stress, WaitersRacingTheFinishAreAllWoken) {
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    const int total = stress_tasks() / 20;
+    std::vector<task_handle<int>> handles;
+    handles.reserve(static_cast<std::size_t>(total));
+    std::atomic<int> published{0};
+    std::atomic<long> seen{0};
+    auto waiter = [&] {
+        for (int i = 0; i < total; ++i) {
+            while (published.load(std::memory_order_acquire) <= i) std::this_thread::yield();
+            if (handles[static_cast<std::size_t>(i)].get() == i) seen++;
+        }
+    };
+    std::thread a(waiter), b(waiter);
+    for (int i = 0; i < total; ++i) {
+        handles.push_back(ex.submit([i] { return i; }));
+        published.store(i + 1, std::memory_order_release);
+    }
+    a.join();
+    b.join();
+    EXPECT_EQ(seen.load(), 2L * total);
+}
