@@ -461,19 +461,18 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     // Finishing the task this thread runs (not one it cancels or fails from
     // inside another task).
     const bool own_task = ctx.current == &rec;
-    if (terminal == task_state::completed) {
-        // The finish time can start the next task on this worker only if no
-        // other code runs in between: so only for its own task, and only
-        // when no completion callback runs after the time was read.
-        if (self != nullptr && !ran_callbacks && own_task) {
-            self->last_finish_ns = finished;
-            self->boundary_fresh = true;
-        }
-        counters_of(self).bump(task_counters::completed);
-    } else {
-        count_unsuccessful(rec, terminal, self);
+    // The finish time can start the next task on this worker only if no
+    // other code runs in between: so only for its own task, and only when no
+    // completion callback or error hook runs after the time was read.
+    if (terminal == task_state::completed && self != nullptr && !ran_callbacks && own_task) {
+        self->last_finish_ns = finished;
+        self->boundary_fresh = true;
     }
+    if (terminal == task_state::failed && config_.on_error) report_failure(rec);
+    // History first, counters last: whoever sees the counts done (wait_all)
+    // also finds the task recorded.
     unlink_live(rec, started, terminal);
+    counters_of(self).bump(finish_counter(terminal, started));
     // A worker with jobs still in its own queue cannot have finished the last
     // task (those jobs count as outstanding, or, if they are stale entries of
     // cancelled tasks, this worker checks again when it skips them or runs
@@ -489,21 +488,13 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     }
 }
 
-void scheduler::count_unsuccessful(record& rec, task_state terminal, worker* self) noexcept {
-    const bool started = rec.was_started();
-    if (terminal == task_state::failed && config_.on_error) {
-        try {
-            task_info info = info_of(rec);
-            config_.on_error(info, rec.error());
-        } catch (...) {
-            // The hook's own failure must not hide the task's; nothing to do.
-        }
+void scheduler::report_failure(record& rec) noexcept {
+    try {
+        task_info info = info_of(rec);
+        config_.on_error(info, rec.error());
+    } catch (...) {
+        // The hook's own failure must not hide the task's; nothing to do.
     }
-    task_counters::index counter = started ? task_counters::failed_started : task_counters::failed_unstarted;
-    if (terminal == task_state::cancelled) {
-        counter = started ? task_counters::cancelled_started : task_counters::cancelled_unstarted;
-    }
-    counters_of(self).bump(counter);
 }
 
 

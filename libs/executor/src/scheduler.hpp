@@ -97,6 +97,18 @@ struct alignas(64) task_counters {
     std::uint64_t read(index i) const noexcept { return values[i].load(std::memory_order_acquire); }
 };
 
+/// The counter a finished task adds to.
+inline task_counters::index finish_counter(task_state terminal, bool was_started) noexcept {
+    switch (terminal) {
+        case task_state::completed:
+            return task_counters::completed;
+        case task_state::failed:
+            return was_started ? task_counters::failed_started : task_counters::failed_unstarted;
+        default:
+            return was_started ? task_counters::cancelled_started : task_counters::cancelled_unstarted;
+    }
+}
+
 class pool;
 
 struct alignas(64) worker {
@@ -229,8 +241,8 @@ private:
     /// Moves a finished record from the live list (if it started) to its
     /// shard's history.
     void unlink_live(record& rec, bool started, task_state terminal) noexcept;
-    /// The error hook and counters of a failed or cancelled task (cold path).
-    [[gnu::cold, gnu::noinline]] void count_unsuccessful(record& rec, task_state terminal, worker* self) noexcept;
+    /// Calls the error hook for a failed task (cold path).
+    [[gnu::cold, gnu::noinline]] void report_failure(record& rec) noexcept;
 
     executor& owner_;
     executor_config config_;
