@@ -134,7 +134,6 @@ void scheduler::submit(record* rec, submit_options&& options) {
 
 void scheduler::push(pool_kind kind, job j, bool to_back) { push(kind, j, to_back, current_worker()); }
 
-
 void scheduler::wake_if_nobody_spins(pool& p) {
     // Dekker with the idle path: a spinner decrements `spinning` before it
     // announces itself as a sleeper and re-checks the queues, so either we see
@@ -496,7 +495,6 @@ void scheduler::report_failure(record& rec) noexcept {
         // The hook's own failure must not hide the task's; nothing to do.
     }
 }
-
 
 bool scheduler::cancel(record& rec) noexcept {
     if (!rec.begin_cancel()) return false;

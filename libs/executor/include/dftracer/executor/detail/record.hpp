@@ -107,8 +107,8 @@ public:
         auto current = state_.load(std::memory_order_relaxed);
         for (;;) {
             if ((current & ~listeners_bit) != static_cast<std::uint8_t>(task_state::queued)) return false;
-            const auto running = static_cast<std::uint8_t>((current & listeners_bit) |
-                                                           static_cast<std::uint8_t>(task_state::running));
+            const auto running =
+                static_cast<std::uint8_t>((current & listeners_bit) | static_cast<std::uint8_t>(task_state::running));
             if (state_.compare_exchange_weak(current, running, std::memory_order_acq_rel)) return true;
         }
     }
