@@ -15,15 +15,10 @@ void expect_adds_up(const task_counts& c) {
 }  // namespace
 
 TEST(Introspection, CountsAndWorkersWhileBusy) {
-    test::event started, release;
+    test::gate gate;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto running = ex.submit(
-        [&] {
-            started.set();
-            release.wait();
-        },
-        {.name = "blocker"});
-    ASSERT_TRUE(started.wait());
+    auto running = ex.submit([&] { gate.hold(); }, {.name = "blocker"});
+    ASSERT_TRUE(gate.wait_held());
     auto queued = ex.submit([] {}, {.name = "waiting-in-line"});
 
     auto snap = ex.snapshot();
@@ -50,7 +45,7 @@ TEST(Introspection, CountsAndWorkersWhileBusy) {
 
     auto samples = ex.sample_workers();
     EXPECT_EQ(samples[0].task_id, running.id());
-    release.set();
+    gate.open();
     ex.wait_all();
     auto after = ex.counts();
     EXPECT_EQ(after.completed, 2u);
@@ -134,32 +129,24 @@ TEST(Introspection, HistoryIsBoundedCountsStayExact) {
 }
 
 TEST(Introspection, QueuedListingIsCapped) {
-    test::event started, release;
+    test::gate gate;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    ex.submit([&] {
-        started.set();
-        release.wait();
-    });
-    ASSERT_TRUE(started.wait());
+    ex.submit([&] { gate.hold(); });
+    ASSERT_TRUE(gate.wait_held());
     for (int i = 0; i < 100; ++i) ex.submit([] {});
     auto snap = ex.snapshot({.include_tasks = true, .max_queued_tasks = 10});
     EXPECT_EQ(snap.counts.queued, 100u);
     auto queued = std::count_if(snap.tasks.begin(), snap.tasks.end(),
                                 [](const task_info& t) { return t.state == task_state::queued; });
     EXPECT_EQ(queued, 10);
-    release.set();
+    gate.open();
 }
 
 TEST(Introspection, WaitingWorkerReportsWhatItWaitsFor) {
-    test::event io_started, release;
+    test::gate io_gate;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto io = ex.submit(
-        [&] {
-            io_started.set();
-            release.wait();
-        },
-        {.pool = pool_kind::io});
-    ASSERT_TRUE(io_started.wait());
+    auto io = ex.submit([&] { io_gate.hold(); }, {.pool = pool_kind::io});
+    ASSERT_TRUE(io_gate.wait_held());
     auto waiter = ex.submit([&] { io.wait(); });
     bool seen = false;
     for (int i = 0; i < 3000 && !seen; ++i) {
@@ -167,7 +154,7 @@ TEST(Introspection, WaitingWorkerReportsWhatItWaitsFor) {
         if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     EXPECT_TRUE(seen);
-    release.set();
+    io_gate.open();
     waiter.wait();
 }
 
@@ -190,18 +177,17 @@ TEST(Introspection, CoroutineSuspendedIsStillRunning) {
 }
 
 TEST(Introspection, FailTaskReleasesWaitersWhileBodyRuns) {
-    test::event started, release;
+    test::gate gate;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto h = ex.submit([&] {
-        started.set();
-        release.wait();
+        gate.hold();
         return this_task::stop_requested();
     });
-    ASSERT_TRUE(started.wait());
+    ASSERT_TRUE(gate.wait_held());
     EXPECT_TRUE(ex.fail_task(h.id(), std::make_exception_ptr(task_timeout("too slow"))));
     EXPECT_THROW(h.get(), task_timeout);
     EXPECT_FALSE(ex.fail_task(h.id(), nullptr));
-    release.set();
+    gate.open();
     ex.wait_all();
     EXPECT_EQ(ex.counts().failed, 1u);
     EXPECT_EQ(ex.counts().completed, 0u);

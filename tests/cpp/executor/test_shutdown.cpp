@@ -23,21 +23,20 @@ TEST(Shutdown, DrainRunsQueuedWork) {
 }
 
 TEST(Shutdown, CancelModeCancelsQueuedAndFinishesRunning) {
-    test::event started, release;
+    test::gate gate;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto running = ex.submit([&] {
-        started.set();
-        release.wait();
+        gate.hold();
         return 1;
     });
-    ASSERT_TRUE(started.wait());
+    ASSERT_TRUE(gate.wait_held());
     std::vector<task_handle<int>> queued;
     for (int i = 0; i < 50; ++i) queued.push_back(ex.submit([] { return 2; }));
     std::thread stopper([&] { ex.shutdown(false); });
     // Cancellation is immediate; the running task still finishes.
     for (auto& h : queued) EXPECT_TRUE(h.wait_for(test::generous));
     for (auto& h : queued) EXPECT_EQ(h.state(), task_state::cancelled);
-    release.set();
+    gate.open();
     stopper.join();
     EXPECT_EQ(running.get(), 1);
     auto c = ex.counts();

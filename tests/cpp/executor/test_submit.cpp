@@ -108,13 +108,10 @@ TEST(Submit, WaitForTimesOutThenSucceeds) {
 }
 
 TEST(Submit, CancelOnlyWhileQueued) {
-    test::event started, release;
+    test::gate gate;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto blocker = ex.submit([&] {
-        started.set();
-        release.wait();
-    });
-    ASSERT_TRUE(started.wait());
+    auto blocker = ex.submit([&] { gate.hold(); });
+    ASSERT_TRUE(gate.wait_held());
     std::atomic<bool> ran{false};
     auto queued = ex.submit([&] { ran = true; });
     EXPECT_FALSE(blocker.cancel());
@@ -122,7 +119,7 @@ TEST(Submit, CancelOnlyWhileQueued) {
     EXPECT_FALSE(queued.cancel());
     EXPECT_EQ(queued.state(), task_state::cancelled);
     EXPECT_THROW(queued.get(), task_cancelled);
-    release.set();
+    gate.open();
     ex.wait_all();
     EXPECT_FALSE(ran.load());
     EXPECT_EQ(ex.counts().cancelled, 1u);

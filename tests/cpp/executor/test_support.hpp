@@ -35,4 +35,26 @@ private:
     bool set_ = false;
 };
 
+/// Holds a task on its worker until the test lets it go:
+///
+///     test::gate gate;
+///     auto h = ex.submit([&] { gate.hold(); });
+///     ASSERT_TRUE(gate.wait_held());  // the task is running now
+///     ...
+///     gate.open();
+class gate {
+public:
+    /// In the task: say it started, then block until open().
+    void hold() {
+        started_.set();
+        release_.wait();
+    }
+    /// True once a task is inside hold().
+    bool wait_held(std::chrono::milliseconds timeout = generous) { return started_.wait(timeout); }
+    void open() { release_.set(); }
+
+private:
+    event started_, release_;
+};
+
 }  // namespace dftracer::test

@@ -43,16 +43,15 @@ TEST(Waiting, FanOutAndWaitInsideTasksOnOneThread) {
 TEST(Waiting, WaitingOnATaskRunningElsewhereHelpsWithOtherWork) {
     // Two workers. Worker A runs `slow` (blocked on an event); worker B waits
     // on `slow` and must run `other` meanwhile, which releases `slow`.
-    test::event slow_started, release;
+    test::gate slow_gate;
     executor ex(executor_config{.threads = 2, .io_threads = 1});
     auto slow = ex.submit([&] {
-        slow_started.set();
-        release.wait();
+        slow_gate.hold();
         return 1;
     });
-    ASSERT_TRUE(slow_started.wait());
+    ASSERT_TRUE(slow_gate.wait_held());
     auto waiter = ex.submit([&] {
-        ex.submit([&] { release.set(); });
+        ex.submit([&] { slow_gate.open(); });
         return slow.get() + 1;
     });
     ASSERT_TRUE(waiter.wait_for(test::generous));
@@ -129,20 +128,17 @@ TEST(WaitAll, ReturnsImmediatelyWhenIdle) {
 }
 
 TEST(WaitAll, ReturnsWhenOnlyCancelledEntriesRemainQueued) {
-    test::event started, release;
+    test::gate gate;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    ex.submit([&] {
-        started.set();
-        release.wait();
-    });
-    ASSERT_TRUE(started.wait());
+    ex.submit([&] { gate.hold(); });
+    ASSERT_TRUE(gate.wait_held());
     auto last_real = ex.submit([] {});
     std::vector<task_handle<void>> cancelled;
     for (int i = 0; i < 3; ++i) cancelled.push_back(ex.submit([] {}));
     for (auto& h : cancelled) ASSERT_TRUE(h.cancel());
     // The worker finishes `last_real` with stale entries still queued behind
     // it; wait_all must still be woken once they are skipped.
-    std::thread waiter_release([&] { release.set(); });
+    std::thread waiter_release([&] { gate.open(); });
     EXPECT_TRUE(ex.wait_all_for(test::generous));
     waiter_release.join();
     EXPECT_EQ(last_real.state(), task_state::completed);
@@ -151,16 +147,13 @@ TEST(WaitAll, ReturnsWhenOnlyCancelledEntriesRemainQueued) {
 TEST(Waiting, TimedWaitsFromOutsideReportUnfinishedAndFinishedTasks) {
     // The first waits time out (zero and short timeouts) while the task is
     // blocked; after release the same handle reports it finished.
-    test::event started, release;
+    test::gate gate;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto h = ex.submit([&] {
-        started.set();
-        release.wait();
-    });
-    ASSERT_TRUE(started.wait());
+    auto h = ex.submit([&] { gate.hold(); });
+    ASSERT_TRUE(gate.wait_held());
     EXPECT_FALSE(h.wait_for(std::chrono::nanoseconds(0)));
     EXPECT_FALSE(h.wait_for(std::chrono::microseconds(100)));
-    release.set();
+    gate.open();
     EXPECT_TRUE(h.wait_for(test::generous));
     EXPECT_TRUE(h.wait_for(std::chrono::nanoseconds(0)));
 }
