@@ -38,11 +38,9 @@ void free_blocks(free_block* head) noexcept {
     }
 }
 
-using batch = free_list;
-
 class depot {
 public:
-    bool take(std::size_t cls, batch& out) {
+    bool take(std::size_t cls, free_list& out) {
         std::lock_guard<std::mutex> guard(mutex_);
         auto& shelf = shelves_[cls];
         if (shelf.empty()) return false;
@@ -50,7 +48,7 @@ public:
         shelf.pop_back();
         return true;
     }
-    void give(std::size_t cls, batch b) noexcept {
+    void give(std::size_t cls, free_list b) noexcept {
         {
             std::lock_guard<std::mutex> guard(mutex_);
             auto& shelf = shelves_[cls];
@@ -65,7 +63,7 @@ public:
         free_blocks(b.head);
     }
     void trim(std::size_t keep) noexcept {
-        std::vector<batch> excess;
+        std::vector<free_list> excess;
         {
             std::lock_guard<std::mutex> guard(mutex_);
             for (auto& shelf : shelves_) {
@@ -78,12 +76,12 @@ public:
                 shelf.resize(keep);
             }
         }
-        for (const batch& b : excess) free_blocks(b.head);
+        for (const free_list& b : excess) free_blocks(b.head);
     }
 
 private:
     std::mutex mutex_;
-    std::array<std::vector<batch>, classes> shelves_;
+    std::array<std::vector<free_list>, classes> shelves_;
 };
 
 depot& shared_depot() {
@@ -117,7 +115,7 @@ void* allocate_slow(std::size_t size) {
     if (cls >= classes) return ::operator new(size);
     if (cache.gone) return new_block(cls);
     if (!cache.flusher_registered) register_flusher();
-    batch& list = cache.lists[cls];
+    free_list& list = cache.lists[cls];
     if (!shared_depot().take(cls, list)) return new_block(cls);
     return list.pop();
 }
@@ -142,10 +140,10 @@ void deallocate_slow(void* p, std::size_t size) noexcept {
             return;
         }
     }
-    batch& list = cache.lists[cls];
+    free_list& list = cache.lists[cls];
     list.push(block);
     if (list.count < max_cached) return;
-    batch out;
+    free_list out;
     for (std::size_t i = 0; i < batch_size; ++i) out.push(list.pop());
     shared_depot().give(cls, out);
 }

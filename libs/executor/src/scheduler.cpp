@@ -8,7 +8,8 @@
 #include "dftracer/executor/executor.hpp"
 #include "thread_context.hpp"
 
-// Steps of the per-task path called from one place: inlined into it.
+// Steps of the per-task path, each called from a few places in this file:
+// inlined into their callers (the compiler would keep them as calls).
 #define DFTRACER_INLINE_STEP [[gnu::always_inline]] inline
 
 namespace dftracer::detail {

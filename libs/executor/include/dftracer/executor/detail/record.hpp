@@ -173,8 +173,9 @@ public:
         return true;
     }
 
-    /// Closes the lists, notifies every waiter, then runs the completion
-    /// callbacks in registration order outside the lock (scheduler use).
+    /// Notifies every waiter, then runs the completion callbacks in
+    /// registration order outside the lock (scheduler use, after
+    /// set_terminal(): the terminal state is what closes the lists).
     /// True if any callback ran.
     bool notify_waiters() noexcept {
         // Nobody ever listened: no lock to take (listeners set the bit before
@@ -266,15 +267,11 @@ private:
     /// terminal: wait for it, with the lock released.
     bool open_for_listeners() noexcept {
         auto current = state_.load(std::memory_order_acquire);
-        for (int spins = 0;;) {
+        for (backoff wait;;) {
             const auto plain = static_cast<std::uint8_t>(current & ~listeners_bit);
             if (plain == finishing_state) {
                 waiters_lock_.unlock();
-                if (++spins < 64) {
-                    cpu_relax();
-                } else {
-                    std::this_thread::yield();
-                }
+                wait.pause();
                 waiters_lock_.lock();
                 current = state_.load(std::memory_order_acquire);
                 continue;

@@ -20,17 +20,27 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+/// Pacing for a short busy wait: a CPU pause for the first rounds, then a
+/// yield, so a preempted thread being waited for gets the core back.
+class backoff {
+public:
+    void pause() noexcept {
+        if (++rounds_ < 64) {
+            cpu_relax();
+        } else {
+            std::this_thread::yield();
+        }
+    }
+
+private:
+    int rounds_ = 0;
+};
+
 class spin_lock {
 public:
     void lock() noexcept {
-        for (int spins = 0; locked_.exchange(true, std::memory_order_acquire);) {
-            while (locked_.load(std::memory_order_relaxed)) {
-                if (++spins < 64) {
-                    cpu_relax();
-                } else {
-                    std::this_thread::yield();
-                }
-            }
+        for (backoff wait; locked_.exchange(true, std::memory_order_acquire);) {
+            while (locked_.load(std::memory_order_relaxed)) wait.pause();
         }
     }
     bool try_lock() noexcept {
