@@ -68,7 +68,7 @@ std::vector<worker_sample> scheduler::sample_workers() const {
         s.running_since = from_ns(w->since_ns.load(std::memory_order_relaxed));
         s.waiting_for = w->waiting_for.load(std::memory_order_acquire);
         s.tasks_run = w->tasks_run.load(std::memory_order_relaxed);
-        s.queue_depth = w->depth.load(std::memory_order_relaxed);
+        s.queue_depth = w->queued();
         s.native_thread = w->native_thread.load(std::memory_order_relaxed);
         out.push_back(s);
     }
@@ -93,6 +93,7 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
     if (options.include_tasks) {
         for (worker* w : all_workers_) {
             std::lock_guard<spin_lock> guard(w->queue_lock);
+            w->spill_next();
             for_each_queued(*w, [&](const record& rec) {
                 if (queued_listed < options.max_queued_tasks && rec.state() == task_state::queued) {
                     keep(info_of(rec));
@@ -149,12 +150,12 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
     return snap;
 }
 
-record* scheduler::find_live_record(std::uint64_t id, bool* started) const {
+record* scheduler::find_live_record(std::uint64_t id, bool* started, bool include_finished) const {
     if (started != nullptr) *started = true;
     for (worker* w : all_workers_) {
         std::lock_guard<spin_lock> guard(w->registry.lock);
         for (record* rec = w->registry.live_head; rec != nullptr; rec = rec->live_next) {
-            if (rec->id == id) {
+            if (rec->id == id && (include_finished || !rec->done())) {
                 rec->add_ref();
                 return rec;
             }
@@ -163,6 +164,7 @@ record* scheduler::find_live_record(std::uint64_t id, bool* started) const {
     if (started != nullptr) *started = false;
     for (worker* w : all_workers_) {
         std::lock_guard<spin_lock> guard(w->queue_lock);
+        w->spill_next();
         record* found = nullptr;
         for_each_queued(*w, [&](const record& rec) {
             if (found == nullptr && rec.id == id) found = const_cast<record*>(&rec);
@@ -181,7 +183,7 @@ std::vector<task_deadline> scheduler::deadlines() const {
     for (worker* w : all_workers_) {
         std::lock_guard<spin_lock> guard(w->registry.lock);
         for (record* rec = w->registry.live_head; rec != nullptr; rec = rec->live_next) {
-            if (rec->timeout_ns <= 0) continue;
+            if (rec->timeout_ns <= 0 || rec->done()) continue;
             task_deadline d;
             d.id = rec->id;
             d.name = rec->name;
@@ -195,7 +197,7 @@ std::vector<task_deadline> scheduler::deadlines() const {
 }
 
 std::optional<task_info> scheduler::find_task(std::uint64_t id) const {
-    if (record* rec = find_live_record(id)) {
+    if (record* rec = find_live_record(id, nullptr, true)) {
         record_ref ref(rec);
         return info_of(*rec);
     }

@@ -14,8 +14,12 @@ public:
     bool empty() const noexcept { return size_ == 0; }
     std::size_t size() const noexcept { return size_; }
 
-    void push_back(T value) {
+    /// Makes room for one more value (the next push_back() cannot throw).
+    void reserve_one() {
         if (size_ == slots_.size()) grow();
+    }
+    void push_back(T value) {
+        reserve_one();
         slots_[(head_ + size_) & mask()] = value;
         ++size_;
     }

@@ -35,7 +35,7 @@ DFTRACER_INLINE_STEP void history_ring::push(const record& rec, task_state termi
 
 bool pool::has_queued_work() const noexcept {
     for (const auto& w : workers) {
-        if (w->depth.load(std::memory_order_relaxed) != 0) return true;
+        if (w->queued() != 0) return true;
     }
     return false;
 }
@@ -93,9 +93,24 @@ scheduler::~scheduler() {
 
 DFTRACER_INLINE_STEP void scheduler::push(pool_kind kind, job j, bool to_back, worker* self) {
     pool& p = pool_of(kind);
-    if (self != nullptr && self->home == &p) {
+    if (self != nullptr && self->home == &p && !to_back) {
+        // Only this thread makes the slot non-zero: seen empty, it stays
+        // empty until the store.
+        job older = self->next_job.load(std::memory_order_relaxed);
+        if (older == 0) {
+            self->next_job.store(j, std::memory_order_release);
+        } else {
+            std::lock_guard<spin_lock> guard(self->queue_lock);
+            self->local.reserve_one();
+            older = self->next_job.exchange(j, std::memory_order_acq_rel);
+            if (older != 0) {
+                self->local.push_back(older);
+                self->update_depth();
+            }
+        }
+    } else if (self != nullptr && self->home == &p) {
         std::lock_guard<spin_lock> guard(self->queue_lock);
-        (to_back ? self->inbox : self->local).push_back(j);
+        self->inbox.push_back(j);
         self->update_depth();
     } else {
         auto index = p.round_robin.fetch_add(1, std::memory_order_relaxed) % p.workers.size();
@@ -187,6 +202,10 @@ void prefetch_record(job j) noexcept {
 }  // namespace
 
 DFTRACER_INLINE_STEP bool scheduler::try_pop_own(worker& w, job& out) {
+    if (w.next_job.load(std::memory_order_relaxed) != 0) {
+        out = w.next_job.exchange(0, std::memory_order_acquire);
+        if (out != 0) return true;  // else a thief took it
+    }
     if (w.depth.load(std::memory_order_relaxed) == 0) return false;
     std::lock_guard<spin_lock> guard(w.queue_lock);
     if (!w.local.empty()) {
@@ -207,19 +226,23 @@ bool scheduler::try_steal(worker& w, job& out, std::size_t min_victim_depth) {
     const std::size_t n = workers.size();
     for (std::size_t i = 1; i < n; ++i) {
         worker& victim = *workers[(static_cast<std::size_t>(w.index) + i) % n];
-        const std::size_t depth = victim.depth.load(std::memory_order_relaxed);
+        const std::size_t depth = victim.queued();
         // A sleeping owner will not take its single job soon: take it.
         if (depth == 0 || (depth < min_victim_depth && !victim.sleeping.load(std::memory_order_relaxed))) continue;
-        std::lock_guard<spin_lock> guard(victim.queue_lock);
-        if (!victim.inbox.empty()) {
-            out = victim.inbox.pop_front();
-        } else if (!victim.local.empty()) {
-            out = victim.local.pop_front();
-        } else {
-            continue;
+        // Oldest first: the locked queues, then the owner's newest job.
+        if (victim.depth.load(std::memory_order_relaxed) != 0) {
+            std::lock_guard<spin_lock> guard(victim.queue_lock);
+            if (!victim.inbox.empty() || !victim.local.empty()) {
+                out = !victim.inbox.empty() ? victim.inbox.pop_front() : victim.local.pop_front();
+                victim.update_depth();
+                return true;
+            }
         }
-        victim.update_depth();
-        return true;
+        job newest = victim.next_job.load(std::memory_order_relaxed);
+        if (newest != 0 && victim.next_job.compare_exchange_strong(newest, 0, std::memory_order_acquire)) {
+            out = newest;
+            return true;
+        }
     }
     return false;
 }
@@ -247,16 +270,41 @@ DFTRACER_INLINE_STEP void scheduler::link_live(worker& w, record& rec) noexcept 
     rec.worker.store(w.id, std::memory_order_relaxed);
     rec.started_ns.store(start_time(w), std::memory_order_relaxed);
     if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
-    // The list uses the finish reference: a linked record is never freed.
-    std::lock_guard<spin_lock> guard(w.registry.lock);
-    rec.live_shard = w.id;
-    rec.live_prev = nullptr;
-    rec.live_next = w.registry.live_head;
-    if (rec.live_next) rec.live_next->live_prev = &rec;
-    w.registry.live_head = &rec;
+    record* retired = std::exchange(w.retired, nullptr);
+    {
+        // The list uses the finish reference: a linked record is never freed.
+        std::lock_guard<spin_lock> guard(w.registry.lock);
+        if (retired != nullptr) {
+            unlink_locked(w.registry, *retired);
+            w.registry.history.push(*retired, retired->state());
+        }
+        rec.live_shard = w.id;
+        rec.live_prev = nullptr;
+        rec.live_next = w.registry.live_head;
+        if (rec.live_next) rec.live_next->live_prev = &rec;
+        w.registry.live_head = &rec;
+    }
+    if (retired != nullptr) retired->release(w.retired_refs);
 }
 
-DFTRACER_INLINE_STEP std::uint32_t scheduler::run_claimed(worker& w, record* rec, bool first_run) {
+void scheduler::retire(worker& w, record* rec, std::uint32_t refs) noexcept {
+    if (w.retired != nullptr) flush_retired(w);  // a nested task's, before this one
+    w.retired = rec;
+    w.retired_refs = refs;
+}
+
+void scheduler::flush_retired(worker& w) noexcept {
+    record* retired = std::exchange(w.retired, nullptr);
+    if (retired == nullptr) return;
+    {
+        std::lock_guard<spin_lock> guard(w.registry.lock);
+        unlink_locked(w.registry, *retired);
+        w.registry.history.push(*retired, retired->state());
+    }
+    retired->release(w.retired_refs);
+}
+
+DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, record* rec, bool first_run) {
     if (first_run) {
         link_live(w, *rec);
         w.counters.bump(task_counters::started);
@@ -270,11 +318,14 @@ DFTRACER_INLINE_STEP std::uint32_t scheduler::run_claimed(worker& w, record* rec
     w.task_id.store(rec->id, std::memory_order_release);
     ctx.current = rec;
     record* outer_left = std::exchange(ctx.finish_ref_left, nullptr);
+    const bool outer_linked = ctx.left_linked;
     ++ctx.depth;
     rec->run();
     --ctx.depth;
-    const std::uint32_t left = ctx.finish_ref_left == rec ? 1 : 0;
+    run_left left = run_left::nothing;
+    if (ctx.finish_ref_left == rec) left = ctx.left_linked ? run_left::linked_reference : run_left::reference;
     ctx.finish_ref_left = outer_left;
+    ctx.left_linked = outer_linked;
     // Back inside an outer task: its code runs before anything else starts
     // here, so this finish time is no start time for the next task.
     if (ctx.depth != 0) w.boundary_fresh = false;
@@ -287,34 +338,50 @@ DFTRACER_INLINE_STEP std::uint32_t scheduler::run_claimed(worker& w, record* rec
 
 void scheduler::run_job(worker& w, job j) {
     record* rec = job_record(j);
-    std::uint32_t refs = 1;  // the queue's
+    run_left left = run_left::nothing;
     if (job_is_resume(j)) {
-        refs += run_claimed(w, rec, false);
+        left = run_claimed(w, rec, false);
     } else if (rec->try_claim()) {
-        refs += run_claimed(w, rec, true);
-    } else if (w.depth.load(std::memory_order_relaxed) == 0) {
+        left = run_claimed(w, rec, true);
+    } else if (w.queued() == 0) {
         check_idle_waiters();  // a stale entry may have hidden the last finish
     }
-    rec->release(refs);
+    // The queue's reference, plus what the run left.
+    if (left == run_left::linked_reference) {
+        retire(w, rec, 2);
+    } else {
+        rec->release(left == run_left::reference ? 2 : 1);
+    }
 }
 
 bool scheduler::claim_inline(worker& w, record& rec) {
     if (rec.pool != w.home->kind) return false;
     // Usually the awaited task is the newest entry of this worker's queue:
     // take the entry out too, so finished records do not pile up behind it.
+    const job entry = reinterpret_cast<job>(&rec);
     bool popped = false;
-    {
+    job newest = w.next_job.load(std::memory_order_relaxed);
+    if (newest == entry) {
+        popped = w.next_job.compare_exchange_strong(newest, 0, std::memory_order_acquire);
+    } else if (w.depth.load(std::memory_order_relaxed) != 0) {
         std::lock_guard<spin_lock> guard(w.queue_lock);
-        if (!w.local.empty() && w.local.back() == reinterpret_cast<job>(&rec)) {
-            if (!rec.try_claim()) return false;
+        if (!w.local.empty() && w.local.back() == entry) {
             w.local.pop_back();
             w.update_depth();
             popped = true;
         }
     }
-    if (!popped && !rec.try_claim()) return false;
-    const std::uint32_t refs = run_claimed(w, &rec, true) + (popped ? 1 : 0);  // + the queue's
-    if (refs != 0) rec.release(refs);
+    if (!rec.try_claim()) {
+        if (popped) rec.release();  // the queue's: the entry was stale
+        return false;
+    }
+    const run_left left = run_claimed(w, &rec, true);
+    const std::uint32_t refs = (popped ? 1 : 0) + (left != run_left::nothing ? 1 : 0);  // the queue's, the finish
+    if (left == run_left::linked_reference) {
+        retire(w, &rec, refs);
+    } else if (refs != 0) {
+        rec.release(refs);
+    }
     return true;
 }
 
@@ -322,6 +389,7 @@ bool scheduler::help_once(worker& w) {
     job j = find_work(w);
     if (j == 0) {
         w.boundary_fresh = false;
+        flush_retired(w);
         if (config_.on_worker_idle) config_.on_worker_idle();
         return false;
     }
@@ -330,10 +398,13 @@ bool scheduler::help_once(worker& w) {
 }
 
 bool scheduler::help_with_own_children(worker& w) {
-    job j = 0;
-    {
+    job j = w.next_job.exchange(0, std::memory_order_acquire);
+    if (j == 0) {
         std::lock_guard<spin_lock> guard(w.queue_lock);
-        if (w.local.empty()) return false;
+        if (w.local.empty()) {
+            flush_retired(w);
+            return false;
+        }
         j = w.local.pop_back();
         w.update_depth();
     }
@@ -377,6 +448,7 @@ void scheduler::worker_main(worker& w) {
     for (;;) {
         job j = find_work(w);
         if (j == 0) {
+            flush_retired(w);
             check_idle_waiters();
             if (config_.on_worker_idle) config_.on_worker_idle();
             w.boundary_fresh = false;
@@ -432,18 +504,20 @@ void scheduler::check_idle_waiters() noexcept {
     }
 }
 
-DFTRACER_INLINE_STEP void scheduler::unlink_live(record& rec, bool started, task_state terminal) noexcept {
+DFTRACER_INLINE_STEP void scheduler::unlink_locked(registry_shard& s, record& rec) noexcept {
+    if (rec.live_prev)
+        rec.live_prev->live_next = rec.live_next;
+    else
+        s.live_head = rec.live_next;
+    if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
+    rec.live_prev = rec.live_next = nullptr;
+    if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void scheduler::unlink_live(record& rec, bool started, task_state terminal) noexcept {
     registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
     std::lock_guard<spin_lock> guard(s.lock);
-    if (started) {
-        if (rec.live_prev)
-            rec.live_prev->live_next = rec.live_next;
-        else
-            s.live_head = rec.live_next;
-        if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
-        rec.live_prev = rec.live_next = nullptr;
-        if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
-    }
+    if (started) unlink_locked(s, rec);
     s.history.push(rec, terminal);
 }
 
@@ -469,20 +543,25 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
         self->boundary_fresh = true;
     }
     if (terminal == task_state::failed && config_.on_error) report_failure(rec);
-    // History first, counters last: whoever sees the counts done (wait_all)
+    // This worker's own task stays in its live list, finished, until the
+    // next task here is linked (see worker::retired): one registry lock per
+    // task. Readers of the lists treat it as finished.
+    const bool stays_linked = own_task && started && self != nullptr && rec.live_shard == self->id;
+    // Recorded first, counted last: whoever sees the counts done (wait_all)
     // also finds the task recorded.
-    unlink_live(rec, started, terminal);
+    if (!stays_linked) unlink_live(rec, started, terminal);
     counters_of(self).bump(finish_counter(terminal, started));
     // A worker with jobs still in its own queue cannot have finished the last
     // task (those jobs count as outstanding, or, if they are stale entries of
     // cancelled tasks, this worker checks again when it skips them or runs
     // dry), so it skips the check, which reads every worker's counters.
-    if (self == nullptr || self->depth.load(std::memory_order_relaxed) == 0) check_idle_waiters();
+    if (self == nullptr || self->queued() == 0) check_idle_waiters();
     if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
     // The finish reference. run_claimed() holds the queue's (or the caller's)
     // around its own task: it drops both at once.
     if (own_task) {
         ctx.finish_ref_left = &rec;
+        ctx.left_linked = stays_linked;
     } else {
         rec.release();  // whoever runs or cancels rec holds another
     }
@@ -537,6 +616,7 @@ void scheduler::shutdown(bool drain, bool wait) {
             std::vector<record*> queued;
             {
                 std::lock_guard<spin_lock> guard(w->queue_lock);
+                w->spill_next();
                 for (auto* q : {&w->local, &w->inbox}) {
                     q->for_each([&](job j) {
                         if (!job_is_resume(j)) {

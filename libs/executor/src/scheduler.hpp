@@ -119,9 +119,17 @@ struct alignas(64) worker {
     spin_lock queue_lock;
     ring_queue<job> local;
     ring_queue<job> inbox;
-    /// Read by spinning thieves: on its own cache line, so polling it does
-    /// not slow the owner's queue operations.
+    /// Jobs in `local` and `inbox`. Read by spinning thieves: on its own
+    /// cache line, so polling it does not slow the owner's queue operations.
     alignas(64) std::atomic<std::size_t> depth{0};
+    /// The newest job this worker pushed onto its own queue, outside the
+    /// lock: the owner fills it with a plain store (only the owner makes it
+    /// non-zero) and takes it back with one exchange, so a task that spawns
+    /// the next step and returns costs no queue lock. Others empty it with a
+    /// compare-exchange (thieves) or move it into `local` under the lock
+    /// (spill_next(), before reading the queues). It counts as the newest
+    /// entry of `local`.
+    std::atomic<job> next_job{0};
 
     alignas(64) parker park;
     std::atomic<bool> sleeping{false};
@@ -141,11 +149,31 @@ struct alignas(64) worker {
     bool boundary_fresh = false;
 
     registry_shard registry;
+    /// A task that finished on this worker, still in its live list (as
+    /// finished) with `retired_refs` references held for it: the next
+    /// link_live() here moves it to the history in the same critical section
+    /// (one registry lock per task instead of two), or flush_retired() when
+    /// the worker runs out of work. Owner thread only.
+    record* retired = nullptr;
+    std::uint32_t retired_refs = 0;
     task_counters counters;
     std::thread thread;
     std::atomic<std::uint64_t> native_thread{0};
 
     void update_depth() noexcept { depth.store(local.size() + inbox.size(), std::memory_order_relaxed); }
+    /// Jobs queued on this worker, the `next_job` slot included.
+    std::size_t queued() const noexcept {
+        return depth.load(std::memory_order_relaxed) + (next_job.load(std::memory_order_relaxed) != 0 ? 1 : 0);
+    }
+    /// With queue_lock held: moves the `next_job` slot's job (if any) to the
+    /// back of `local`, where every reader of the queues finds it.
+    void spill_next() {
+        local.reserve_one();  // may throw: before the job leaves the slot
+        if (job j = next_job.exchange(0, std::memory_order_acquire)) {
+            local.push_back(j);
+            update_depth();
+        }
+    }
 };
 
 class pool {
@@ -217,9 +245,19 @@ private:
     bool try_pop_own(worker& w, job& out);
     bool try_steal(worker& w, job& out, std::size_t min_victim_depth);
     void run_job(worker& w, job j);
-    /// Runs rec; returns how many references the caller must drop besides
-    /// its own (1 when rec finished during the run, see publish_finish()).
-    [[nodiscard]] std::uint32_t run_claimed(worker& w, record* rec, bool first_run);
+    /// What a run left to its caller besides the caller's own reference.
+    enum class run_left : std::uint8_t {
+        nothing,
+        reference,         ///< rec finished: drop its finish reference too
+        linked_reference,  ///< rec finished and is still linked: retire() it
+    };
+    /// Runs rec (see publish_finish() for what it leaves).
+    [[nodiscard]] run_left run_claimed(worker& w, record* rec, bool first_run);
+    /// Hands the caller's `refs` references on a finished rec, still in w's
+    /// live list, to w.retired (moving out the one there before).
+    void retire(worker& w, record* rec, std::uint32_t refs) noexcept;
+    /// Moves w.retired (if any) to the history and drops its references.
+    void flush_retired(worker& w) noexcept;
     void sleep_until_work(worker& w);
     void wake_one(pool& p);
     void wake_if_nobody_spins(pool& p);
@@ -236,11 +274,15 @@ private:
         return index < 0 ? orphan_shard_ : all_workers_[static_cast<std::size_t>(index)]->registry;
     }
     /// With a reference added; `started` tells which list it came from.
-    record* find_live_record(std::uint64_t id, bool* started = nullptr) const;
+    /// Finished records still in a live list (see worker::retired) count
+    /// only with `include_finished`.
+    record* find_live_record(std::uint64_t id, bool* started = nullptr, bool include_finished = false) const;
     void link_live(worker& w, record& rec) noexcept;
     /// Moves a finished record from the live list (if it started) to its
     /// shard's history.
     void unlink_live(record& rec, bool started, task_state terminal) noexcept;
+    /// unlink_live()'s list step, with s.lock held.
+    void unlink_locked(registry_shard& s, record& rec) noexcept;
     /// Calls the error hook for a failed task (cold path).
     [[gnu::cold, gnu::noinline]] void report_failure(record& rec) noexcept;
 

@@ -14,8 +14,11 @@ struct thread_context {
     record* current = nullptr;  ///< innermost task running on this thread
     int depth = 0;              ///< tasks nested on this thread's stack
     /// The running task (== current) whose finish reference publish_finish()
-    /// left for run_claimed() to drop with the queue's in one atomic step.
+    /// left for run_claimed()'s caller to drop with the queue's in one atomic
+    /// step; `left_linked`: and left it in the worker's live list, for the
+    /// caller to retire (see scheduler::retire()).
     record* finish_ref_left = nullptr;
+    bool left_linked = false;
 
     static thread_context& get() noexcept {
         thread_local thread_context ctx;

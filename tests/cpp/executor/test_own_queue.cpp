@@ -1,0 +1,149 @@
+// A worker's own fast paths: the job it pushed last waits in a lock-free
+// slot, and the task it finished last stays in its live list until the next
+// one starts. Both must stay invisible to users: the slot's job can be
+// stolen, listed, cancelled and shut down like any queued job, and a
+// finished task is found as finished at once.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <thread>
+
+#include "dftracer/executor/executor.hpp"
+#include "test_support.hpp"
+
+using namespace dftracer;
+
+TEST(OwnQueue, NewestChildOfABlockedParentIsStolen) {
+    // The parent blocks without helping: only the idle worker can run the
+    // child it pushed last, by taking it out of the parent's slot.
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    test::event child_ran;
+    int child_worker = -1;
+    int parent_worker = -1;
+    auto parent = ex.submit([&] {
+        parent_worker = this_task::worker_id();
+        ex.submit([&] {
+            child_worker = this_task::worker_id();
+            child_ran.set();
+        });
+        return child_ran.wait();
+    });
+    ASSERT_TRUE(parent.get()) << "the child stayed in the blocked parent's slot";
+    EXPECT_NE(child_worker, parent_worker);
+}
+
+TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    test::gate gate;
+    std::optional<task_handle<void>> child;
+    test::event submitted;
+    auto parent = ex.submit([&] {
+        child = ex.submit([] {}, {.name = "newest"});
+        submitted.set();
+        gate.hold();
+    });
+    ASSERT_TRUE(submitted.wait());
+    ASSERT_TRUE(gate.wait_held());
+
+    auto snap = ex.snapshot();
+    EXPECT_EQ(snap.workers[0].queue_depth, 1u);
+    auto listed = std::find_if(snap.tasks.begin(), snap.tasks.end(),
+                               [](const task_info& t) { return t.name == "newest"; });
+    ASSERT_NE(listed, snap.tasks.end()) << "the slot's job is missing from the snapshot";
+    EXPECT_EQ(listed->state, task_state::queued);
+    EXPECT_TRUE(ex.request_stop(child->id()));  // found while queued
+
+    EXPECT_TRUE(child->cancel());
+    gate.open();
+    parent.get();
+    ex.wait_all();
+    EXPECT_EQ(child->state(), task_state::cancelled);
+    auto c = ex.counts();
+    EXPECT_EQ(c.completed, 1u);
+    EXPECT_EQ(c.cancelled, 1u);
+    EXPECT_EQ(c.total, 2u);
+}
+
+TEST(OwnQueue, ShutdownWithoutDrainCancelsTheNewestOwnJob) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    test::gate gate;
+    std::optional<task_handle<int>> child;
+    test::event submitted;
+    auto parent = ex.submit([&] {
+        child = ex.submit([] { return 7; });
+        submitted.set();
+        gate.hold();
+    });
+    ASSERT_TRUE(submitted.wait());
+    ASSERT_TRUE(gate.wait_held());
+    std::thread stopper([&] { ex.shutdown(false); });
+    EXPECT_TRUE(child->wait_for(test::generous));
+    EXPECT_EQ(child->state(), task_state::cancelled);
+    gate.open();
+    stopper.join();
+    parent.get();
+    EXPECT_EQ(ex.counts().cancelled, 1u);
+}
+
+TEST(OwnQueue, FinishedTaskIsFinishedEverywhereAtOnce) {
+    // Right after get() the task may still sit in its worker's live list:
+    // every reader must already see it finished.
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    for (int i = 0; i < 200; ++i) {
+        auto h = ex.submit([] {}, {.name = "step", .timeout = std::chrono::seconds(60)});
+        h.get();
+        ex.wait_all();
+        auto info = ex.find_task(h.id());
+        ASSERT_TRUE(info.has_value()) << "task " << i << " vanished between its wait and the history";
+        EXPECT_EQ(info->state, task_state::completed);
+        EXPECT_FALSE(ex.request_stop(h.id()));
+        EXPECT_TRUE(ex.deadlines().empty());
+        auto snap = ex.snapshot();
+        EXPECT_EQ(snap.counts.running, 0u);
+        for (const auto& t : snap.tasks) EXPECT_TRUE(is_terminal(t.state)) << "task " << t.id;
+    }
+}
+
+TEST(OwnQueue, TaskFinishedInsideAnotherIsFinishedWhileItsWorkerIsBusy) {
+    // The inner task runs inline in the outer one's wait and finishes; the
+    // outer one then holds the worker, so the inner one stays in the live
+    // list until the outer one is done: deterministically observable.
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    test::gate gate;
+    std::uint64_t inner_id = 0;
+    auto outer = ex.submit([&] {
+        auto inner = ex.submit([] {}, {.name = "inner", .timeout = std::chrono::seconds(60)});
+        inner_id = inner.id();
+        inner.get();
+        gate.hold();
+    });
+    ASSERT_TRUE(gate.wait_held());
+    auto info = ex.find_task(inner_id);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->state, task_state::completed);
+    EXPECT_FALSE(ex.request_stop(inner_id));
+    EXPECT_TRUE(ex.deadlines().empty());
+    auto snap = ex.snapshot();
+    EXPECT_EQ(snap.counts.running, 1u);
+    EXPECT_EQ(snap.counts.completed, 1u);
+    std::size_t running_listed = 0;
+    for (const auto& t : snap.tasks) {
+        if (t.state == task_state::running) ++running_listed;
+        if (t.id == inner_id) {
+            EXPECT_EQ(t.state, task_state::completed);
+        }
+    }
+    EXPECT_EQ(running_listed, 1u);
+    gate.open();
+    outer.get();
+}
+
+TEST(OwnQueue, HistoryOffKeepsNoFinishedTask) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1, .history_size = 0});
+    auto h = ex.submit([] {});
+    h.get();
+    ex.wait_all();
+    EXPECT_TRUE(ex.snapshot().tasks.empty());
+    EXPECT_TRUE(ex.recorded_tasks().empty());
+}
