@@ -17,10 +17,11 @@ using namespace dftracer;
 TEST(OwnQueue, NewestChildOfABlockedParentIsStolen) {
     // The parent blocks without helping: only the idle worker can run the
     // child it pushed last, by taking it out of the parent's slot.
-    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    // Declared before the executor: they outlive its workers.
     test::event child_ran;
     int child_worker = -1;
     int parent_worker = -1;
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
     auto parent = ex.submit([&] {
         parent_worker = this_task::worker_id();
         ex.submit([&] {
@@ -34,10 +35,10 @@ TEST(OwnQueue, NewestChildOfABlockedParentIsStolen) {
 }
 
 TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::gate gate;
     std::optional<task_handle<void>> child;
     test::event submitted;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto parent = ex.submit([&] {
         child = ex.submit([] {}, {.name = "newest"});
         submitted.set();
@@ -66,10 +67,10 @@ TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
 }
 
 TEST(OwnQueue, ShutdownWithoutDrainCancelsTheNewestOwnJob) {
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::gate gate;
     std::optional<task_handle<int>> child;
     test::event submitted;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto parent = ex.submit([&] {
         child = ex.submit([] { return 7; });
         submitted.set();
@@ -109,9 +110,9 @@ TEST(OwnQueue, TaskFinishedInsideAnotherIsFinishedWhileItsWorkerIsBusy) {
     // The inner task runs inline in the outer one's wait and finishes; the
     // outer one then holds the worker, so the inner one stays in the live
     // list until the outer one is done: deterministically observable.
-    executor ex(executor_config{.threads = 1, .io_threads = 1});
     test::gate gate;
     std::uint64_t inner_id = 0;
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto outer = ex.submit([&] {
         auto inner = ex.submit([] {}, {.name = "inner", .timeout = std::chrono::seconds(60)});
         inner_id = inner.id();
