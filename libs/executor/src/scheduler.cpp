@@ -61,6 +61,7 @@ scheduler::scheduler(executor& owner, const executor_config& config) : owner_(ow
             w->id = next_id++;
             w->index = i;
             w->home = &pools_[p];
+            w->sightings.resize(static_cast<std::size_t>(count));
             all_workers_.push_back(w.get());
             pools_[p].workers.push_back(std::move(w));
         }
@@ -221,14 +222,14 @@ DFTRACER_INLINE_STEP bool scheduler::try_pop_own(worker& w, job& out) {
     return true;
 }
 
-bool scheduler::try_steal(worker& w, job& out, std::size_t min_victim_depth) {
+bool scheduler::try_steal(worker& w, job& out) {
+    // Longer than a short task takes to spawn its successor and return,
+    // short enough that a long task's spawned work is not left waiting.
+    constexpr std::int64_t slot_steal_after_ns = 2000;
     auto& workers = w.home->workers;
     const std::size_t n = workers.size();
     for (std::size_t i = 1; i < n; ++i) {
         worker& victim = *workers[(static_cast<std::size_t>(w.index) + i) % n];
-        const std::size_t depth = victim.queued();
-        // A sleeping owner will not take its single job soon: take it.
-        if (depth == 0 || (depth < min_victim_depth && !victim.sleeping.load(std::memory_order_relaxed))) continue;
         // Oldest first: the locked queues, then the owner's newest job.
         if (victim.depth.load(std::memory_order_relaxed) != 0) {
             std::lock_guard<spin_lock> guard(victim.queue_lock);
@@ -239,7 +240,21 @@ bool scheduler::try_steal(worker& w, job& out, std::size_t min_victim_depth) {
             }
         }
         job newest = victim.next_job.load(std::memory_order_relaxed);
-        if (newest != 0 && victim.next_job.compare_exchange_strong(newest, 0, std::memory_order_acquire)) {
+        worker::sighting& seen = w.sightings[victim.index];
+        if (newest == 0) {
+            seen.seen = 0;
+            continue;
+        }
+        if (!victim.sleeping.load(std::memory_order_relaxed)) {  // a sleeping owner will not take it soon
+            const std::int64_t now = now_ns();
+            if (newest != seen.seen) {
+                seen = {newest, now};
+                continue;
+            }
+            if (now - seen.since_ns < slot_steal_after_ns) continue;
+        }
+        if (victim.next_job.compare_exchange_strong(newest, 0, std::memory_order_acquire)) {
+            seen.seen = 0;
             out = newest;
             return true;
         }
@@ -247,9 +262,9 @@ bool scheduler::try_steal(worker& w, job& out, std::size_t min_victim_depth) {
     return false;
 }
 
-job scheduler::find_work(worker& w, std::size_t min_victim_depth) {
+job scheduler::find_work(worker& w) {
     job j = 0;
-    if (try_pop_own(w, j) || try_steal(w, j, min_victim_depth)) return j;
+    if (try_pop_own(w, j) || try_steal(w, j)) return j;
     return 0;
 }
 
@@ -469,11 +484,7 @@ void scheduler::worker_main(worker& w) {
                 } else {
                     std::this_thread::yield();
                 }
-                // Early on, leave a victim's single job to its owner, which
-                // usually takes it next: stealing it would bounce a dependent
-                // chain between cores on every step.
-                const std::size_t min_victim_depth = i < (spin_rounds + yield_rounds) / 2 ? 2 : 1;
-                if (p.has_queued_work()) j = find_work(w, min_victim_depth);
+                if (p.has_queued_work()) j = find_work(w);
             }
             p.spinning.fetch_sub(1, std::memory_order_seq_cst);
             // Found work while others may sleep: hand the search on, so a

@@ -148,6 +148,14 @@ struct alignas(64) worker {
     std::int64_t last_finish_ns = 0;
     bool boundary_fresh = false;
 
+    /// What this worker, as a thief, last saw in each pool peer's
+    /// `next_job` (by peer index), and since when. Owner thread only.
+    struct sighting {
+        job seen = 0;
+        std::int64_t since_ns = 0;
+    };
+    std::vector<sighting> sightings;
+
     registry_shard registry;
     /// A task that finished on this worker, still in its live list (as
     /// finished) with `retired_refs` references held for it: the next
@@ -239,11 +247,15 @@ private:
     friend class worker_loop;
 
     void worker_main(worker& w);
-    /// Own queue first, then steal from victims holding at least
-    /// `min_victim_depth` jobs.
-    job find_work(worker& w, std::size_t min_victim_depth = 1);
+    /// Own queue first, then steal (see try_steal()).
+    job find_work(worker& w);
     bool try_pop_own(worker& w, job& out);
-    bool try_steal(worker& w, job& out, std::size_t min_victim_depth);
+    /// Takes the oldest job of another worker of w's pool. A victim's
+    /// `next_job` is taken only once w has seen that same job sitting there
+    /// for slot_steal_after_ns (or its owner sleeps): an owner that spawns
+    /// a step and returns takes it back within nanoseconds, and stealing it
+    /// would move a dependent chain between cores on every step.
+    bool try_steal(worker& w, job& out);
     void run_job(worker& w, job j);
     /// What a run left to its caller besides the caller's own reference.
     enum class run_left : std::uint8_t {
