@@ -140,7 +140,17 @@ void scheduler::submit(record* rec, submit_options&& options) {
     // covers the live list between start and finish). The caller's own keeps
     // the record alive through this call.
     rec->add_refs_unpublished(2);
-    push(options.pool, reinterpret_cast<job>(rec), false, self);
+    try {
+        push(options.pool, reinterpret_cast<job>(rec), false, self);
+    } catch (...) {
+        // Out of memory growing a queue: the task was counted but never
+        // queued. Fail it, so the counts still add up and wait_all() does
+        // not wait for it, and drop the queue's reference; then tell the
+        // caller.
+        if (rec->begin_cancel()) rec->finish_with(std::current_exception());
+        rec->release();
+        throw;
+    }
     // push() fenced; a shutdown that started meanwhile may have missed this
     // job. Cancelling it keeps the "no work lost" promise: either a worker
     // runs it or its handle says cancelled.
