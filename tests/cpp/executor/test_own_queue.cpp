@@ -49,8 +49,8 @@ TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
 
     auto snap = ex.snapshot();
     EXPECT_EQ(snap.workers[0].queue_depth, 1u);
-    auto listed = std::find_if(snap.tasks.begin(), snap.tasks.end(),
-                               [](const task_info& t) { return t.name == "newest"; });
+    auto listed =
+        std::find_if(snap.tasks.begin(), snap.tasks.end(), [](const task_info& t) { return t.name == "newest"; });
     ASSERT_NE(listed, snap.tasks.end()) << "the slot's job is missing from the snapshot";
     EXPECT_EQ(listed->state, task_state::queued);
     EXPECT_TRUE(ex.request_stop(child->id()));  // found while queued
