@@ -34,18 +34,27 @@ TEST(OwnQueue, NewestChildOfABlockedParentIsStolen) {
     EXPECT_NE(child_worker, parent_worker);
 }
 
+namespace {
+/// Submits a parent task that submits one child (which waits in the
+/// parent's slot) and then holds its worker until gate.open(). Returns once
+/// the parent holds, with `child` set.
+template <class Handle, class Fn>
+task_handle<void> parent_holding_child(executor& ex, test::gate& gate, std::optional<Handle>& child, Fn child_fn,
+                                       submit_options options = {}) {
+    auto parent = ex.submit([&ex, &gate, &child, child_fn, options]() mutable {
+        child = ex.submit(std::move(child_fn), std::move(options));
+        gate.hold();
+    });
+    EXPECT_TRUE(gate.wait_held());
+    return parent;
+}
+}  // namespace
+
 TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
     test::gate gate;
     std::optional<task_handle<void>> child;
-    test::event submitted;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto parent = ex.submit([&] {
-        child = ex.submit([] {}, {.name = "newest"});
-        submitted.set();
-        gate.hold();
-    });
-    ASSERT_TRUE(submitted.wait());
-    ASSERT_TRUE(gate.wait_held());
+    auto parent = parent_holding_child(ex, gate, child, [] {}, {.name = "newest"});
 
     auto snap = ex.snapshot();
     EXPECT_EQ(snap.workers[0].queue_depth, 1u);
@@ -69,15 +78,8 @@ TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
 TEST(OwnQueue, ShutdownWithoutDrainCancelsTheNewestOwnJob) {
     test::gate gate;
     std::optional<task_handle<int>> child;
-    test::event submitted;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
-    auto parent = ex.submit([&] {
-        child = ex.submit([] { return 7; });
-        submitted.set();
-        gate.hold();
-    });
-    ASSERT_TRUE(submitted.wait());
-    ASSERT_TRUE(gate.wait_held());
+    auto parent = parent_holding_child(ex, gate, child, [] { return 7; });
     std::thread stopper([&] { ex.shutdown(false); });
     EXPECT_TRUE(child->wait_for(test::generous));
     EXPECT_EQ(child->state(), task_state::cancelled);
