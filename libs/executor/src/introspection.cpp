@@ -28,10 +28,25 @@ task_info info_of(const record& rec) {
     info.pool = rec.pool;
     info.kind = rec.kind();
     info.worker = rec.worker.load(std::memory_order_relaxed);
-    info.queued_at = from_ns(rec.queued_ns.load(std::memory_order_relaxed));
-    info.started_at = from_ns(rec.started_ns.load(std::memory_order_relaxed));
-    info.finished_at = from_ns(rec.finished_ns.load(std::memory_order_relaxed));
+    info.queued_at = from_ticks(rec.queued_ticks.load(std::memory_order_relaxed));
+    info.started_at = from_ticks(rec.started_ticks.load(std::memory_order_relaxed));
+    info.finished_at = from_ticks(rec.finished_ticks.load(std::memory_order_relaxed));
     if (is_terminal(info.state)) info.error = rec.error_message();
+    return info;
+}
+
+task_info info_of(const history_entry& entry) {
+    task_info info;
+    info.id = entry.id;
+    info.name = entry.name;
+    info.state = entry.state;
+    info.pool = entry.pool;
+    info.kind = entry.kind;
+    info.worker = entry.worker;
+    info.queued_at = from_ticks(entry.queued_ticks);
+    info.started_at = from_ticks(entry.started_ticks);
+    info.finished_at = from_ticks(entry.finished_ticks);
+    info.error = entry.error;
     return info;
 }
 
@@ -65,7 +80,7 @@ std::vector<worker_sample> scheduler::sample_workers() const {
         s.id = w->id;
         s.pool = w->home->kind;
         s.task_id = w->task_id.load(std::memory_order_acquire);
-        s.running_since = from_ns(w->since_ns.load(std::memory_order_relaxed));
+        s.running_since = from_ticks(w->since_ticks.load(std::memory_order_relaxed));
         s.waiting_for = w->waiting_for.load(std::memory_order_acquire);
         s.tasks_run = w->tasks_run.load(std::memory_order_relaxed);
         s.queue_depth = w->queued();
@@ -109,7 +124,7 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
             live_names[rec->id] = rec->name;
             if (options.include_tasks) keep(info_of(*rec));
         }
-        if (options.include_tasks) s.history.for_each([&](const task_info& info) { keep(info); });
+        if (options.include_tasks) s.history.for_each([&](const history_entry& entry) { keep(info_of(entry)); });
     };
     for (worker* w : all_workers_) read_shard(w->registry);
     read_shard(const_cast<registry_shard&>(orphan_shard_));
@@ -188,7 +203,7 @@ std::vector<task_deadline> scheduler::deadlines() const {
             d.id = rec->id;
             d.name = rec->name;
             d.worker = rec->worker.load(std::memory_order_relaxed);
-            d.started_at = from_ns(rec->started_ns.load(std::memory_order_relaxed));
+            d.started_at = from_ticks(rec->started_ticks.load(std::memory_order_relaxed));
             d.timeout = std::chrono::nanoseconds(rec->timeout_ns);
             out.push_back(std::move(d));
         }
@@ -204,8 +219,8 @@ std::optional<task_info> scheduler::find_task(std::uint64_t id) const {
     std::optional<task_info> found;
     auto search = [&](registry_shard& s) {
         std::lock_guard<spin_lock> guard(s.lock);
-        s.history.for_each([&](const task_info& info) {
-            if (info.id == id) found = info;
+        s.history.for_each([&](const history_entry& entry) {
+            if (entry.id == id) found = info_of(entry);
         });
     };
     for (worker* w : all_workers_) search(w->registry);

@@ -16,7 +16,7 @@ namespace dftracer::detail {
 
 DFTRACER_INLINE_STEP void history_ring::push(const record& rec, task_state terminal) {
     if (slots_.empty()) return;
-    task_info& slot = slots_[next_];
+    history_entry& slot = slots_[next_];
     slot.id = rec.id;
     // Strings are copied only when either side has text (reusing the slot's
     // capacity): most tasks have no name and no error.
@@ -25,9 +25,9 @@ DFTRACER_INLINE_STEP void history_ring::push(const record& rec, task_state termi
     slot.pool = rec.pool;
     slot.kind = rec.kind();
     slot.worker = rec.worker.load(std::memory_order_relaxed);
-    slot.queued_at = from_ns(rec.queued_ns.load(std::memory_order_relaxed));
-    slot.started_at = from_ns(rec.started_ns.load(std::memory_order_relaxed));
-    slot.finished_at = from_ns(rec.finished_ns.load(std::memory_order_relaxed));
+    slot.queued_ticks = rec.queued_ticks.load(std::memory_order_relaxed);
+    slot.started_ticks = rec.started_ticks.load(std::memory_order_relaxed);
+    slot.finished_ticks = rec.finished_ticks.load(std::memory_order_relaxed);
     if (rec.has_error_message() || !slot.error.empty()) slot.error = rec.error_message();
     if (++next_ == slots_.size()) next_ = 0;
     if (count_ < slots_.size()) ++count_;
@@ -134,7 +134,7 @@ void scheduler::submit(record* rec, submit_options&& options) {
     worker* self = current_worker();
     rec->id = next_task_id(self);
     counters_of(self).bump(task_counters::submitted);
-    rec->queued_ns.store(now_ns(), std::memory_order_relaxed);
+    rec->queued_ticks.store(now_ticks(), std::memory_order_relaxed);
     // The executor's references: the queue entry's (dropped by whoever pops
     // it) and the finish reference (dropped by publish_finish(), which also
     // covers the live list between start and finish). The caller's own keeps
@@ -256,12 +256,12 @@ bool scheduler::try_steal(worker& w, job& out) {
             continue;
         }
         if (!victim.sleeping.load(std::memory_order_relaxed)) {  // a sleeping owner will not take it soon
-            const std::int64_t now = now_ns();
+            const std::int64_t now = fast_now_ns();
             if (newest != seen.seen) {
                 seen = {newest, now};
                 continue;
             }
-            if (now - seen.since_ns < slot_steal_after_ns) continue;
+            if (now - seen.first_seen_ns < slot_steal_after_ns) continue;
         }
         if (victim.next_job.compare_exchange_strong(newest, 0, std::memory_order_acquire)) {
             seen.seen = 0;
@@ -284,16 +284,16 @@ namespace {
 /// ran just before, if nothing ran on w since (saves a clock read per task;
 /// see publish_finish() and run_claimed() for what keeps it fresh).
 std::int64_t start_time(worker& w) noexcept {
-    if (!w.boundary_fresh) return now_ns();
+    if (!w.boundary_fresh) return now_ticks();
     w.boundary_fresh = false;
-    return w.last_finish_ns;
+    return w.last_finish_ticks;
 }
 
 }  // namespace
 
 DFTRACER_INLINE_STEP void scheduler::link_live(worker& w, record& rec) noexcept {
     rec.worker.store(w.id, std::memory_order_relaxed);
-    rec.started_ns.store(start_time(w), std::memory_order_relaxed);
+    rec.started_ticks.store(start_time(w), std::memory_order_relaxed);
     if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
     record* retired = std::exchange(w.retired, nullptr);
     {
@@ -336,10 +336,10 @@ DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, recor
     }
     auto& ctx = thread_context::get();
     const auto outer_task = w.task_id.load(std::memory_order_relaxed);
-    const auto outer_since = w.since_ns.load(std::memory_order_relaxed);
+    const auto outer_since = w.since_ticks.load(std::memory_order_relaxed);
     record* outer_record = ctx.current;
-    w.since_ns.store(first_run ? rec->started_ns.load(std::memory_order_relaxed) : start_time(w),
-                     std::memory_order_relaxed);
+    w.since_ticks.store(first_run ? rec->started_ticks.load(std::memory_order_relaxed) : start_time(w),
+                        std::memory_order_relaxed);
     w.task_id.store(rec->id, std::memory_order_release);
     ctx.current = rec;
     record* outer_left = std::exchange(ctx.finish_ref_left, nullptr);
@@ -356,7 +356,7 @@ DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, recor
     if (ctx.depth != 0) w.boundary_fresh = false;
     ctx.current = outer_record;
     w.task_id.store(outer_task, std::memory_order_release);
-    w.since_ns.store(outer_since, std::memory_order_relaxed);
+    w.since_ticks.store(outer_since, std::memory_order_relaxed);
     w.tasks_run.store(w.tasks_run.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return left;
 }
@@ -546,8 +546,8 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     auto& ctx = thread_context::get();
     worker* self = ctx.sched == this ? ctx.self : nullptr;
     const bool started = rec.was_started();
-    const std::int64_t finished = now_ns();
-    rec.finished_ns.store(finished, std::memory_order_relaxed);
+    const std::int64_t finished = now_ticks();
+    rec.finished_ticks.store(finished, std::memory_order_relaxed);
     rec.set_terminal(terminal);
     // Before waking waiters: whoever sees the task finished also sees what
     // the binding recorded about it (e.g. Python's get_failed()).
@@ -560,7 +560,7 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     // other code runs in between: so only for its own task, and only when no
     // completion callback or error hook runs after the time was read.
     if (terminal == task_state::completed && self != nullptr && !ran_callbacks && own_task) {
-        self->last_finish_ns = finished;
+        self->last_finish_ticks = finished;
         self->boundary_fresh = true;
     }
     if (terminal == task_state::failed && config_.on_error) report_failure(rec);

@@ -41,23 +41,42 @@ inline constexpr job resume_bit = 1;
 inline record* job_record(job j) noexcept { return reinterpret_cast<record*>(j & ~resume_bit); }
 inline bool job_is_resume(job j) noexcept { return (j & resume_bit) != 0; }
 
-inline std::int64_t now_ns() noexcept { return fast_now_ns(); }
-inline clock::time_point from_ns(std::int64_t ns) noexcept { return clock::time_point(std::chrono::nanoseconds(ns)); }
+/// A time_point for a now_ticks() value; 0 ("not yet") stays the epoch.
+inline clock::time_point from_ticks(std::int64_t ticks) noexcept {
+    return ticks == 0 ? clock::time_point{} : clock::time_point(std::chrono::nanoseconds(ticks_to_ns(ticks)));
+}
 /// A record's current fields as a task_info value.
 task_info info_of(const record& rec);
+
+/// A finished task as the history keeps it: times stay in clock ticks until
+/// someone reads them (info_of()).
+struct history_entry {
+    std::uint64_t id = 0;
+    std::string name;
+    std::string error;
+    std::int64_t queued_ticks = 0;
+    std::int64_t started_ticks = 0;
+    std::int64_t finished_ticks = 0;
+    int worker = -1;
+    task_state state = task_state::completed;
+    pool_kind pool = pool_kind::compute;
+    task_kind kind = task_kind::callable;
+};
+task_info info_of(const history_entry& entry);
 
 /// Finished-task records of one registry shard, oldest overwritten first.
 class history_ring {
 public:
     void resize(std::size_t capacity) { slots_.resize(capacity); }
     void push(const record& rec, task_state terminal);
+    /// fn(const history_entry&) for each entry, in no particular order.
     template <class Fn>
     void for_each(Fn&& fn) const {
         for (std::size_t i = 0; i < count_; ++i) fn(slots_[i]);
     }
 
 private:
-    std::vector<task_info> slots_;
+    std::vector<history_entry> slots_;
     std::size_t next_ = 0;
     std::size_t count_ = 0;
 };
@@ -136,7 +155,7 @@ struct alignas(64) worker {
 
     // Lock-free introspection slots (written by this worker only).
     std::atomic<std::uint64_t> task_id{0};
-    std::atomic<std::int64_t> since_ns{0};
+    std::atomic<std::int64_t> since_ticks{0};
     std::atomic<std::uint64_t> waiting_for{0};
     std::atomic<std::uint64_t> tasks_run{0};
     /// Next task id this worker hands out, and the end of its reserved block.
@@ -145,14 +164,14 @@ struct alignas(64) worker {
     /// Time the last task on this worker finished, reused as the start time
     /// of a task picked up right after it (saves a clock read per task);
     /// `boundary_fresh` says nothing has run on this worker since.
-    std::int64_t last_finish_ns = 0;
+    std::int64_t last_finish_ticks = 0;
     bool boundary_fresh = false;
 
     /// What this worker, as a thief, last saw in each pool peer's
     /// `next_job` (by peer index), and since when. Owner thread only.
     struct sighting {
         job seen = 0;
-        std::int64_t since_ns = 0;
+        std::int64_t first_seen_ns = 0;
     };
     std::vector<sighting> sightings;
 

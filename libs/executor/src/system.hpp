@@ -19,10 +19,11 @@ inline std::int64_t steady_ns() noexcept {
 }
 
 #if defined(DFTRACER_TSC_CLOCK)
-__extension__ using u128 = unsigned __int128;  // GCC/Clang extension, x86-64 only
+__extension__ using i128 = __int128;  // GCC/Clang extensions, x86-64 only
+__extension__ using u128 = unsigned __int128;
 #endif
 
-/// The TSC-to-nanoseconds ratio behind fast_now_ns(); `usable` is false
+/// The TSC-to-nanoseconds ratio behind now_ticks(); `usable` is false
 /// where the TSC is not trusted (then the steady clock is read instead).
 struct tsc_scale {
     bool usable = false;
@@ -31,26 +32,41 @@ struct tsc_scale {
     std::uint64_t ns_per_tick_q32 = 0;  // nanoseconds per tick, 32.32 fixed point
 };
 /// Calibrated by calibrate_clock(), which every executor calls before its
-/// workers start (until then fast_now_ns() reads the steady clock).
+/// workers start (until then now_ticks() reads the steady clock). Set once
+/// per process: a tick value stays convertible for the process's life.
 extern tsc_scale clock_scale;
 /// Calibrates clock_scale once per process (about 2 ms); thread-safe.
 void calibrate_clock();
 
-/// Nanoseconds on the steady clock's epoch, read cheaply: on x86-64 Linux
-/// with an invariant TSC that the kernel itself uses as its clocksource, the
-/// TSC scaled by a ratio calibrated once against the steady clock (about
-/// 10 ns instead of about 25-30 ns per read; drift against the steady clock
-/// stays within the calibration error, ~10 ppm); elsewhere the steady clock.
-inline std::int64_t fast_now_ns() noexcept {
+/// A timestamp read as cheaply as this machine allows, in "ticks": on
+/// x86-64 Linux with an invariant TSC that the kernel itself uses as its
+/// clocksource, the raw TSC (about 10 ns instead of about 25-30 ns per
+/// read); elsewhere steady-clock nanoseconds. ticks_to_ns() converts; the
+/// hot path stores ticks and leaves the conversion to whoever reads them.
+inline std::int64_t now_ticks() noexcept {
 #if defined(DFTRACER_TSC_CLOCK)
-    if (clock_scale.usable) {
-        const std::uint64_t ticks = __rdtsc() - clock_scale.base_tsc;
-        return clock_scale.base_ns +
-               static_cast<std::int64_t>((static_cast<u128>(ticks) * clock_scale.ns_per_tick_q32) >> 32);
-    }
+    if (clock_scale.usable) return static_cast<std::int64_t>(__rdtsc());
 #endif
     return steady_ns();
 }
+
+/// Nanoseconds on the steady clock's epoch for a now_ticks() value (drift
+/// against the steady clock stays within the calibration error, ~10 ppm).
+inline std::int64_t ticks_to_ns(std::int64_t ticks) noexcept {
+#if defined(DFTRACER_TSC_CLOCK)
+    if (clock_scale.usable) {
+        // Signed: another core's TSC may trail the calibrating core's by a tick.
+        const std::int64_t since = ticks - static_cast<std::int64_t>(clock_scale.base_tsc);
+        return clock_scale.base_ns +
+               static_cast<std::int64_t>((static_cast<i128>(since) * static_cast<i128>(clock_scale.ns_per_tick_q32)) >>
+                                         32);
+    }
+#endif
+    return ticks;
+}
+
+/// Nanoseconds on the steady clock's epoch, read cheaply (see now_ticks()).
+inline std::int64_t fast_now_ns() noexcept { return ticks_to_ns(now_ticks()); }
 
 /// CPUs this process may run on (affinity mask where available), at least 1.
 int available_cpus() noexcept;

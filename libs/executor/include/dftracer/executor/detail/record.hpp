@@ -226,9 +226,10 @@ public:
     std::string name;
     std::int64_t timeout_ns = 0;
     scheduler* owner = nullptr;
-    std::atomic<std::int64_t> queued_ns{0};
-    std::atomic<std::int64_t> started_ns{0};
-    std::atomic<std::int64_t> finished_ns{0};
+    // Times in clock ticks (the executor's cheapest clock; 0: not yet).
+    std::atomic<std::int64_t> queued_ticks{0};
+    std::atomic<std::int64_t> started_ticks{0};
+    std::atomic<std::int64_t> finished_ticks{0};
     // Live-task registry links (guarded by the registry shard's lock).
     record* live_prev = nullptr;
     record* live_next = nullptr;
