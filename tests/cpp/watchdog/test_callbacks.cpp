@@ -15,22 +15,17 @@ namespace {
 /// One executor with one blocked task, and a manual watchdog watching it.
 struct slow_fixture {
     executor ex{executor_config{.threads = 1, .io_threads = 1}};
-    event started, release;
+    gate held;
     task_handle<void> handle;
     clock::time_point since;
 
     slow_fixture() {
-        handle = ex.submit(
-            [this] {
-                started.set();
-                release.wait();
-            },
-            {.name = "slowpoke"});
-        EXPECT_TRUE(started.wait());
+        handle = ex.submit([this] { held.hold(); }, {.name = "slowpoke"});
+        EXPECT_TRUE(held.wait_held());
         since = sample_running(ex, handle.id()).running_since;
     }
     ~slow_fixture() {
-        release.set();
+        held.open();
         handle.wait();
     }
 };

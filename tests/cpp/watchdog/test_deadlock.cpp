@@ -126,20 +126,15 @@ TEST(WatchdogDeadlock, WaitingOnARunningTaskIsNotADeadlock) {
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     watchdog wd(deadlocks_only());
     wd.watch(ex);
-    event io_started, release;
-    auto io = ex.submit(
-        [&] {
-            io_started.set();
-            release.wait();
-        },
-        {.name = "slow-read", .pool = pool_kind::io});
-    ASSERT_TRUE(io_started.wait());
+    gate io_held;
+    auto io = ex.submit([&] { io_held.hold(); }, {.name = "slow-read", .pool = pool_kind::io});
+    ASSERT_TRUE(io_held.wait_held());
     auto waiter = ex.submit([&] { io.wait(); }, {.name = "consumer"});
     ASSERT_TRUE(wait_for_samples(ex, [&](const auto& s) { return s[0].waiting_for == io.id(); }));
     const auto t0 = clock::now();
     EXPECT_TRUE(wd.check_at(t0).empty());
     EXPECT_TRUE(wd.check_at(t0 + 1h).empty());  // the io task can still finish
-    release.set();
+    io_held.open();
     waiter.wait();
 }
 
@@ -189,19 +184,14 @@ TEST(WatchdogDeadlock, CycleThroughAHelpedTaskIsFoundWhenNothingElseRuns) {
 
     // An unrelated task running on the io pool could be what b waits for
     // (if b were a suspended coroutine): no report while it runs.
-    event io_started, io_release;
-    auto io = ex.submit(
-        [&] {
-            io_started.set();
-            io_release.wait();
-        },
-        {.pool = pool_kind::io});
-    ASSERT_TRUE(io_started.wait());
+    gate io_held;
+    auto io = ex.submit([&] { io_held.hold(); }, {.pool = pool_kind::io});
+    ASSERT_TRUE(io_held.wait_held());
     (void)sample_running(ex, io.id());
     const auto t0 = clock::now();
     EXPECT_TRUE(wd.check_at(t0).empty());
     EXPECT_TRUE(wd.check_at(t0 + 5s).empty());
-    io_release.set();
+    io_held.open();
     io.wait();
     ASSERT_TRUE(wait_for_samples(ex, [](const auto& s) { return s.back().task_id == 0; }));
 

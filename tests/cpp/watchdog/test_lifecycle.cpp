@@ -211,14 +211,9 @@ TEST(WatchdogLifecycle, ExecutorHookMayUnwatchDuringATimeoutPass) {
     watchdog wd(config);
     wd_ptr = &wd;
     wd.watch(ex);
-    event started, release;
-    auto h = ex.submit(
-        [&] {
-            started.set();
-            release.wait();
-        },
-        {.name = "t", .timeout = 1s});
-    ASSERT_TRUE(started.wait());
+    gate held;
+    auto h = ex.submit([&] { held.hold(); }, {.name = "t", .timeout = 1s});
+    ASSERT_TRUE(held.wait_held());
     auto reports = wd.check_at(ex.find_task(h.id())->started_at + 1s);
     ASSERT_EQ(reports.size(), 1u);
     EXPECT_EQ(reports[0].kind, report_kind::timeout);
@@ -226,7 +221,7 @@ TEST(WatchdogLifecycle, ExecutorHookMayUnwatchDuringATimeoutPass) {
     EXPECT_TRUE(nested_empty.load());
     EXPECT_FALSE(wd.is_watching(ex));
     EXPECT_THROW(h.get(), task_timeout);
-    release.set();
+    held.open();
     ex.shutdown();  // the handle failed before the body returned
 }
 
@@ -247,12 +242,9 @@ TEST(WatchdogLifecycle, CallbackMayStopAndTheWatchdogRestarts) {
             stopped_from_callback.set();
         }
     });
-    event started, release;
-    auto h = ex.submit([&] {
-        started.set();
-        release.wait();
-    });
-    ASSERT_TRUE(started.wait());
+    gate held;
+    auto h = ex.submit([&] { held.hold(); });
+    ASSERT_TRUE(held.wait_held());
     wd.start();
     ASSERT_TRUE(stopped_from_callback.wait());
     EXPECT_FALSE(wd.running());
@@ -260,6 +252,6 @@ TEST(WatchdogLifecycle, CallbackMayStopAndTheWatchdogRestarts) {
     EXPECT_TRUE(wd.running());
     wd.remove_callback(id);
     wd.stop();
-    release.set();
+    held.open();
     h.wait();
 }

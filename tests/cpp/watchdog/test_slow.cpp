@@ -10,22 +10,17 @@ using namespace dftracer::test;
 namespace {
 
 struct blocked_task {
-    event started, release;
+    gate held;
     task_handle<void> handle;
     worker_sample sample;
 
     blocked_task(executor& ex, std::string name, pool_kind pool = pool_kind::compute) {
-        handle = ex.submit(
-            [this] {
-                started.set();
-                release.wait();
-            },
-            {.name = std::move(name), .pool = pool});
-        EXPECT_TRUE(started.wait());
+        handle = ex.submit([this] { held.hold(); }, {.name = std::move(name), .pool = pool});
+        EXPECT_TRUE(held.wait_held());
         sample = sample_running(ex, handle.id());
     }
     ~blocked_task() {
-        release.set();
+        held.open();
         handle.wait();
     }
 };
@@ -132,7 +127,7 @@ TEST(WatchdogSlow, NamesWhatAWaitingTaskWaitsFor) {
     EXPECT_NE(consumer.message.find("waiting for task " + std::to_string(io.handle.id()) + " 'io-read'"),
               std::string::npos)
         << consumer.message;
-    io.release.set();
+    io.held.open();
     waiter.wait();
 }
 

@@ -131,15 +131,12 @@ TEST(WatchdogTimeout, DeadlineCountsFromStartNotFromSubmit) {
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     watchdog wd(timeouts_only());
     wd.watch(ex);
-    event started, release;
-    auto blocker = ex.submit([&] {
-        started.set();
-        release.wait();
-    });
-    ASSERT_TRUE(started.wait());
+    gate held;
+    auto blocker = ex.submit([&] { held.hold(); });
+    ASSERT_TRUE(held.wait_held());
     auto queued = ex.submit([] { return 1; }, {.name = "queued", .timeout = 1s});
     EXPECT_TRUE(wd.check_at(clock::now() + 1h).empty());  // never started: no deadline
-    release.set();
+    held.open();
     EXPECT_EQ(queued.get(), 1);
 }
 
