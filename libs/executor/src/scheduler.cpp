@@ -93,6 +93,10 @@ scheduler::~scheduler() {
 // ---------------------------------------------------------------- submit/push
 
 DFTRACER_INLINE_STEP void scheduler::push(pool_kind kind, job j, bool to_back, worker* self) {
+    announce(enqueue(kind, j, to_back, self));
+}
+
+DFTRACER_INLINE_STEP pool& scheduler::enqueue(pool_kind kind, job j, bool to_back, worker* self) {
     pool& p = pool_of(kind);
     if (self != nullptr && self->home == &p && !to_back) {
         // Only this thread makes the slot non-zero: seen empty, it stays
@@ -120,6 +124,10 @@ DFTRACER_INLINE_STEP void scheduler::push(pool_kind kind, job j, bool to_back, w
         target.inbox.push_back(j);
         target.update_depth();
     }
+    return p;
+}
+
+DFTRACER_INLINE_STEP void scheduler::announce(pool& p) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     wake_if_nobody_spins(p);
 }
@@ -140,8 +148,9 @@ void scheduler::submit(record* rec, submit_options&& options) {
     // covers the live list between start and finish). The caller's own keeps
     // the record alive through this call.
     rec->add_refs_unpublished(2);
+    pool* target = nullptr;
     try {
-        push(options.pool, reinterpret_cast<job>(rec), false, self);
+        target = &enqueue(options.pool, reinterpret_cast<job>(rec), false, self);
     } catch (...) {
         // Out of memory growing a queue: the task was counted but never
         // queued. Fail it, so the counts still add up and wait_all() does
@@ -151,6 +160,7 @@ void scheduler::submit(record* rec, submit_options&& options) {
         rec->release();
         throw;
     }
+    announce(*target);
     // push() fenced; a shutdown that started meanwhile may have missed this
     // job. Cancelling it keeps the "no work lost" promise: either a worker
     // runs it or its handle says cancelled.
@@ -256,9 +266,12 @@ bool scheduler::try_steal(worker& w, job& out) {
             continue;
         }
         if (!victim.sleeping.load(std::memory_order_relaxed)) {  // a sleeping owner will not take it soon
+            // The same job means the same address with no task finished on
+            // the victim since: a chain's records reuse a few addresses.
             const std::int64_t now = fast_now_ns();
-            if (newest != seen.seen) {
-                seen = {newest, now};
+            const std::uint64_t progress = victim.tasks_run.load(std::memory_order_relaxed);
+            if (newest != seen.seen || progress != seen.tasks_run) {
+                seen = {newest, progress, now};
                 continue;
             }
             if (now - seen.first_seen_ns < slot_steal_after_ns) continue;
@@ -313,9 +326,17 @@ DFTRACER_INLINE_STEP void scheduler::link_live(worker& w, record& rec) noexcept 
 }
 
 void scheduler::retire(worker& w, record* rec, std::uint32_t refs) noexcept {
-    if (w.retired != nullptr) flush_retired(w);  // a nested task's, before this one
-    w.retired = rec;
-    w.retired_refs = refs;
+    // A nested task's, retired before this one, goes now. Swapped in first:
+    // releasing it may run destructors that retire tasks here again.
+    record* older = std::exchange(w.retired, rec);
+    const std::uint32_t older_refs = std::exchange(w.retired_refs, refs);
+    if (older == nullptr) return;
+    {
+        std::lock_guard<spin_lock> guard(w.registry.lock);
+        unlink_locked(w.registry, *older);
+        w.registry.history.push(*older, older->state());
+    }
+    older->release(older_refs);
 }
 
 void scheduler::flush_retired(worker& w) noexcept {
@@ -426,12 +447,14 @@ bool scheduler::help_with_own_children(worker& w) {
     job j = w.next_job.exchange(0, std::memory_order_acquire);
     if (j == 0) {
         std::lock_guard<spin_lock> guard(w.queue_lock);
-        if (w.local.empty()) {
-            flush_retired(w);
-            return false;
+        if (!w.local.empty()) {
+            j = w.local.pop_back();
+            w.update_depth();
         }
-        j = w.local.pop_back();
-        w.update_depth();
+    }
+    if (j == 0) {
+        flush_retired(w);  // outside the queue lock: it may run destructors
+        return false;
     }
     run_job(w, j);
     return true;
@@ -505,7 +528,10 @@ void scheduler::worker_main(worker& w) {
             run_job(w, j);
             continue;
         }
-        if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) break;
+        if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) {
+            flush_retired(w);  // the idle hook may have run tasks since the last flush
+            break;
+        }
         sleep_until_work(w);
         // Woken for a job: if more are queued, pass the wake-up on so a burst
         // of pushes that found this pool asleep gets enough workers.

@@ -168,9 +168,11 @@ struct alignas(64) worker {
     bool boundary_fresh = false;
 
     /// What this worker, as a thief, last saw in each pool peer's
-    /// `next_job` (by peer index), and since when. Owner thread only.
+    /// `next_job` (by peer index), the peer's tasks_run then, and since
+    /// when. Owner thread only.
     struct sighting {
         job seen = 0;
+        std::uint64_t tasks_run = 0;
         std::int64_t first_seen_ns = 0;
     };
     std::vector<sighting> sightings;
@@ -227,6 +229,10 @@ public:
     void push(pool_kind kind, job j, bool to_back);
     /// push() for a caller that knows its worker (nullptr: not one of ours).
     void push(pool_kind kind, job j, bool to_back, worker* self);
+    /// push()'s two steps: queue the job (may throw std::bad_alloc), then
+    /// wake a sleeper if no worker spins (never throws).
+    pool& enqueue(pool_kind kind, job j, bool to_back, worker* self);
+    void announce(pool& p);
     void publish_finish(record& rec, task_state terminal) noexcept;
     bool cancel(record& rec) noexcept;
 
@@ -270,9 +276,10 @@ private:
     job find_work(worker& w);
     bool try_pop_own(worker& w, job& out);
     /// Takes the oldest job of another worker of w's pool. A victim's
-    /// `next_job` is taken only once w has seen that same job sitting there
-    /// for slot_steal_after_ns (or its owner sleeps): an owner that spawns
-    /// a step and returns takes it back within nanoseconds, and stealing it
+    /// `next_job` is taken only once w has seen that same job sitting there,
+    /// with no task finished on the victim meanwhile, for
+    /// slot_steal_after_ns (or its owner sleeps): an owner that spawns a
+    /// step and returns takes it back within nanoseconds, and stealing it
     /// would move a dependent chain between cores on every step.
     bool try_steal(worker& w, job& out);
     void run_job(worker& w, job j);

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -36,17 +38,29 @@ TEST(OwnQueue, NewestChildOfABlockedParentIsStolen) {
 
 namespace {
 /// Submits a parent task that submits one child (which waits in the
-/// parent's slot) and then holds its worker until gate.open(). Returns once
-/// the parent holds, with `child` set.
+/// parent's slot) and then holds its worker until gate.open(). `child` is
+/// set once gate.wait_held() returns.
 template <class Handle, class Fn>
 task_handle<void> parent_holding_child(executor& ex, test::gate& gate, std::optional<Handle>& child, Fn child_fn,
                                        submit_options options = {}) {
-    auto parent = ex.submit([&ex, &gate, &child, child_fn, options]() mutable {
+    return ex.submit([&ex, &gate, &child, child_fn, options]() mutable {
         child = ex.submit(std::move(child_fn), std::move(options));
         gate.hold();
     });
-    EXPECT_TRUE(gate.wait_held());
-    return parent;
+}
+
+/// Counts live instances: results that records keep until they are freed.
+struct counted {
+    static inline std::atomic<int> alive{0};
+    counted() { ++alive; }
+    counted(const counted&) { ++alive; }
+    counted(counted&&) noexcept { ++alive; }
+    ~counted() { --alive; }
+};
+
+task<int> finish_on_io() {
+    co_await resume_on(pool_kind::io);
+    co_return this_task::worker_id();
 }
 }  // namespace
 
@@ -55,6 +69,7 @@ TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
     std::optional<task_handle<void>> child;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto parent = parent_holding_child(ex, gate, child, [] {}, {.name = "newest"});
+    ASSERT_TRUE(gate.wait_held());
 
     auto snap = ex.snapshot();
     EXPECT_EQ(snap.workers[0].queue_depth, 1u);
@@ -80,6 +95,7 @@ TEST(OwnQueue, ShutdownWithoutDrainCancelsTheNewestOwnJob) {
     std::optional<task_handle<int>> child;
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto parent = parent_holding_child(ex, gate, child, [] { return 7; });
+    ASSERT_TRUE(gate.wait_held());
     std::thread stopper([&] { ex.shutdown(false); });
     EXPECT_TRUE(child->wait_for(test::generous));
     EXPECT_EQ(child->state(), task_state::cancelled);
@@ -149,4 +165,37 @@ TEST(OwnQueue, HistoryOffKeepsNoFinishedTask) {
     ex.wait_all();
     EXPECT_TRUE(ex.snapshot().tasks.empty());
     EXPECT_TRUE(ex.recorded_tasks().empty());
+}
+
+TEST(OwnQueue, EveryRecordIsFreedByTheTimeTheExecutorIsGone) {
+    // Finished tasks wait in their worker's live list until the next task
+    // or an idle moment: none may be kept past the executor.
+    {
+        executor ex(executor_config{.threads = 2, .io_threads = 1});
+        std::atomic<int> remaining{2000};
+        std::function<void()> step = [&] {
+            if (remaining.fetch_sub(1) > 1)
+                ex.submit([&] {
+                    step();
+                    return counted{};
+                });
+        };
+        ex.submit(step);
+        for (int i = 0; i < 200; ++i) ex.submit([] { return counted{}; });
+        ex.wait_all();
+        EXPECT_EQ(ex.counts().completed, 2200u);
+    }
+    EXPECT_EQ(counted::alive.load(), 0);
+}
+
+TEST(OwnQueue, CoroutineFinishingOnAnotherWorkerLeavesTheFirstWorkersList) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    auto h = ex.spawn(finish_on_io(), {.name = "hops"});
+    EXPECT_EQ(h.get(), 1);  // the io worker (compute is worker 0)
+    ex.wait_all();
+    auto info = ex.find_task(h.id());
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->state, task_state::completed);
+    EXPECT_FALSE(ex.request_stop(h.id()));
+    for (const auto& t : ex.snapshot().tasks) EXPECT_TRUE(is_terminal(t.state)) << "task " << t.id;
 }
