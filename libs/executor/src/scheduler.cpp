@@ -101,6 +101,8 @@ DFTRACER_INLINE_STEP pool& scheduler::enqueue(pool_kind kind, job j, bool to_bac
     if (self != nullptr && self->home == &p && !to_back) {
         // Only this thread makes the slot non-zero: seen empty, it stays
         // empty until the store.
+        self->next_job_pushes.store(self->next_job_pushes.load(std::memory_order_relaxed) + 1,
+                                    std::memory_order_relaxed);
         job older = self->next_job.load(std::memory_order_relaxed);
         if (older == 0) {
             self->next_job.store(j, std::memory_order_release);
@@ -266,12 +268,12 @@ bool scheduler::try_steal(worker& w, job& out) {
             continue;
         }
         if (!victim.sleeping.load(std::memory_order_relaxed)) {  // a sleeping owner will not take it soon
-            // The same job means the same address with no task finished on
-            // the victim since: a chain's records reuse a few addresses.
+            // The same job means the same address with nothing pushed into
+            // the slot since: a chain's records reuse a few addresses.
             const std::int64_t now = fast_now_ns();
-            const std::uint64_t progress = victim.tasks_run.load(std::memory_order_relaxed);
-            if (newest != seen.seen || progress != seen.tasks_run) {
-                seen = {newest, progress, now};
+            const std::uint32_t pushes = victim.next_job_pushes.load(std::memory_order_relaxed);
+            if (newest != seen.seen || pushes != seen.pushes) {
+                seen = {newest, pushes, now};
                 continue;
             }
             if (now - seen.first_seen_ns < slot_steal_after_ns) continue;

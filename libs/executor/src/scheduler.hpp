@@ -149,9 +149,14 @@ struct alignas(64) worker {
     /// (spill_next(), before reading the queues). It counts as the newest
     /// entry of `local`.
     std::atomic<job> next_job{0};
+    /// Jobs the owner has put into `next_job`: a thief tells a job that
+    /// stays there from a new one at a reused address by it.
+    std::atomic<std::uint32_t> next_job_pushes{0};
+    /// Parked (as an idle or helping sleeper). Beside the queue depth, which
+    /// thieves read anyway.
+    std::atomic<bool> sleeping{false};
 
     alignas(64) parker park;
-    std::atomic<bool> sleeping{false};
 
     // Lock-free introspection slots (written by this worker only).
     std::atomic<std::uint64_t> task_id{0};
@@ -168,11 +173,11 @@ struct alignas(64) worker {
     bool boundary_fresh = false;
 
     /// What this worker, as a thief, last saw in each pool peer's
-    /// `next_job` (by peer index), the peer's tasks_run then, and since
-    /// when. Owner thread only.
+    /// `next_job` (by peer index), the peer's next_job_pushes then, and
+    /// since when. Owner thread only.
     struct sighting {
         job seen = 0;
-        std::uint64_t tasks_run = 0;
+        std::uint32_t pushes = 0;
         std::int64_t first_seen_ns = 0;
     };
     std::vector<sighting> sightings;
@@ -277,7 +282,7 @@ private:
     bool try_pop_own(worker& w, job& out);
     /// Takes the oldest job of another worker of w's pool. A victim's
     /// `next_job` is taken only once w has seen that same job sitting there,
-    /// with no task finished on the victim meanwhile, for
+    /// with nothing pushed into the slot meanwhile, for
     /// slot_steal_after_ns (or its owner sleeps): an owner that spawns a
     /// step and returns takes it back within nanoseconds, and stealing it
     /// would move a dependent chain between cores on every step.
