@@ -138,7 +138,7 @@ void scheduler::submit(record* rec, submit_options&& options) {
     if (!accepting_.load(std::memory_order_acquire)) throw executor_shut_down();
     if (options.timeout.count() < 0) throw std::invalid_argument("timeout must be >= 0");
     rec->owner = this;
-    rec->name = std::move(options.name);
+    if (!options.name.empty()) rec->name = std::move(options.name);  // most tasks have none
     rec->pool = options.pool;
     rec->timeout_ns = options.timeout.count();
     worker* self = current_worker();
