@@ -314,10 +314,7 @@ DFTRACER_INLINE_STEP void scheduler::link_live(worker& w, record& rec) noexcept 
     {
         // The list uses the finish reference: a linked record is never freed.
         std::lock_guard<spin_lock> guard(w.registry.lock);
-        if (retired != nullptr) {
-            unlink_locked(w.registry, *retired);
-            w.registry.history.push(*retired, retired->state());
-        }
+        if (retired != nullptr) to_history_locked(w, *retired);
         rec.live_shard = w.id;
         rec.live_prev = nullptr;
         rec.live_next = w.registry.live_head;
@@ -332,24 +329,25 @@ void scheduler::retire(worker& w, record* rec, std::uint32_t refs) noexcept {
     // releasing it may run destructors that retire tasks here again.
     record* older = std::exchange(w.retired, rec);
     const std::uint32_t older_refs = std::exchange(w.retired_refs, refs);
-    if (older == nullptr) return;
-    {
-        std::lock_guard<spin_lock> guard(w.registry.lock);
-        unlink_locked(w.registry, *older);
-        w.registry.history.push(*older, older->state());
-    }
-    older->release(older_refs);
+    if (older != nullptr) drop_retired(w, *older, older_refs);
 }
 
 void scheduler::flush_retired(worker& w) noexcept {
     record* retired = std::exchange(w.retired, nullptr);
-    if (retired == nullptr) return;
+    if (retired != nullptr) drop_retired(w, *retired, w.retired_refs);
+}
+
+void scheduler::drop_retired(worker& w, record& rec, std::uint32_t refs) noexcept {
     {
         std::lock_guard<spin_lock> guard(w.registry.lock);
-        unlink_locked(w.registry, *retired);
-        w.registry.history.push(*retired, retired->state());
+        to_history_locked(w, rec);
     }
-    retired->release(w.retired_refs);
+    rec.release(refs);
+}
+
+DFTRACER_INLINE_STEP void scheduler::to_history_locked(worker& w, record& rec) noexcept {
+    unlink_locked(w.registry, rec);
+    w.registry.history.push(rec, rec.state());
 }
 
 DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, record* rec, bool first_run) {

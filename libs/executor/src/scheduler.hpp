@@ -235,7 +235,7 @@ public:
     /// push() for a caller that knows its worker (nullptr: not one of ours).
     void push(pool_kind kind, job j, bool to_back, worker* self);
     /// push()'s two steps: queue the job (may throw std::bad_alloc), then
-    /// wake a sleeper if no worker spins (never throws).
+    /// wake a sleeper if no worker spins (allocates nothing).
     pool& enqueue(pool_kind kind, job j, bool to_back, worker* self);
     void announce(pool& p);
     void publish_finish(record& rec, task_state terminal) noexcept;
@@ -301,6 +301,12 @@ private:
     void retire(worker& w, record* rec, std::uint32_t refs) noexcept;
     /// Moves w.retired (if any) to the history and drops its references.
     void flush_retired(worker& w) noexcept;
+    /// Moves a retired rec (taken out of w.retired) to the history, then
+    /// drops `refs` references (outside the lock: destructors may run).
+    void drop_retired(worker& w, record& rec, std::uint32_t refs) noexcept;
+    /// With w.registry.lock held: a finished rec from w's live list to its
+    /// history.
+    void to_history_locked(worker& w, record& rec) noexcept;
     void sleep_until_work(worker& w);
     void wake_one(pool& p);
     void wake_if_nobody_spins(pool& p);
