@@ -16,26 +16,6 @@
 
 using namespace dftracer;
 
-TEST(OwnQueue, NewestChildOfABlockedParentIsStolen) {
-    // The parent blocks without helping: only the idle worker can run the
-    // child it pushed last, by taking it out of the parent's slot.
-    // Declared before the executor: they outlive its workers.
-    test::event child_ran;
-    int child_worker = -1;
-    int parent_worker = -1;
-    executor ex(executor_config{.threads = 2, .io_threads = 1});
-    auto parent = ex.submit([&] {
-        parent_worker = this_task::worker_id();
-        ex.submit([&] {
-            child_worker = this_task::worker_id();
-            child_ran.set();
-        });
-        return child_ran.wait();
-    });
-    ASSERT_TRUE(parent.get()) << "the child stayed in the blocked parent's slot";
-    EXPECT_NE(child_worker, parent_worker);
-}
-
 namespace {
 /// Submits a parent task that submits one child (which waits in the
 /// parent's slot) and then holds its worker until gate.open(). `child` is
@@ -63,6 +43,26 @@ task<int> finish_on_io() {
     co_return this_task::worker_id();
 }
 }  // namespace
+
+TEST(OwnQueue, NewestChildOfABlockedParentIsStolen) {
+    // The parent blocks without helping: only the idle worker can run the
+    // child it pushed last, by taking it out of the parent's slot.
+    // Declared before the executor: they outlive its workers.
+    test::event child_ran;
+    int child_worker = -1;
+    int parent_worker = -1;
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    auto parent = ex.submit([&] {
+        parent_worker = this_task::worker_id();
+        ex.submit([&] {
+            child_worker = this_task::worker_id();
+            child_ran.set();
+        });
+        return child_ran.wait();
+    });
+    ASSERT_TRUE(parent.get()) << "the child stayed in the blocked parent's slot";
+    EXPECT_NE(child_worker, parent_worker);
+}
 
 TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
     test::gate gate;
