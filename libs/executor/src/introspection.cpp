@@ -7,32 +7,11 @@
 
 namespace dftracer::detail {
 
-namespace {
-
-template <class Fn>
-void for_each_queued(const worker& w, Fn&& fn) {
-    for (const auto* q : {&w.local, &w.inbox}) {
-        q->for_each([&](job j) {
-            if (!job_is_resume(j)) fn(*job_record(j));
-        });
-    }
-}
-
-}  // namespace
-
 task_info info_of(const record& rec) {
-    task_info info;
-    info.id = rec.id;
-    info.name = rec.name;
-    info.state = rec.state();
-    info.pool = rec.pool;
-    info.kind = rec.kind();
-    info.worker = rec.worker.load(std::memory_order_relaxed);
-    info.queued_at = from_ticks(rec.queued_ticks.load(std::memory_order_relaxed));
-    info.started_at = from_ticks(rec.started_ticks.load(std::memory_order_relaxed));
-    info.finished_at = from_ticks(rec.finished_ticks.load(std::memory_order_relaxed));
-    if (is_terminal(info.state)) info.error = rec.error_message();
-    return info;
+    history_entry entry;
+    entry.assign(rec, rec.state());
+    if (!is_terminal(entry.state)) entry.error.clear();  // a finishing task's message is not out yet
+    return info_of(entry);
 }
 
 task_info info_of(const history_entry& entry) {
@@ -108,8 +87,7 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
     if (options.include_tasks) {
         for (worker* w : all_workers_) {
             std::lock_guard<spin_lock> guard(w->queue_lock);
-            w->spill_next();
-            for_each_queued(*w, [&](const record& rec) {
+            w->for_each_queued([&](const record& rec) {
                 if (queued_listed < options.max_queued_tasks && rec.state() == task_state::queued) {
                     keep(info_of(rec));
                     ++queued_listed;
@@ -179,10 +157,9 @@ record* scheduler::find_live_record(std::uint64_t id, bool* started, bool includ
     if (started != nullptr) *started = false;
     for (worker* w : all_workers_) {
         std::lock_guard<spin_lock> guard(w->queue_lock);
-        w->spill_next();
         record* found = nullptr;
-        for_each_queued(*w, [&](const record& rec) {
-            if (found == nullptr && rec.id == id) found = const_cast<record*>(&rec);
+        w->for_each_queued([&](record& rec) {
+            if (found == nullptr && rec.id == id) found = &rec;
         });
         if (found != nullptr) {
             found->add_ref();

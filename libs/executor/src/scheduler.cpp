@@ -16,19 +16,7 @@ namespace dftracer::detail {
 
 DFTRACER_INLINE_STEP void history_ring::push(const record& rec, task_state terminal) {
     if (slots_.empty()) return;
-    history_entry& slot = slots_[next_];
-    slot.id = rec.id;
-    // Strings are copied only when either side has text (reusing the slot's
-    // capacity): most tasks have no name and no error.
-    if (!rec.name.empty() || !slot.name.empty()) slot.name = rec.name;
-    slot.state = terminal;
-    slot.pool = rec.pool;
-    slot.kind = rec.kind();
-    slot.worker = rec.worker.load(std::memory_order_relaxed);
-    slot.queued_ticks = rec.queued_ticks.load(std::memory_order_relaxed);
-    slot.started_ticks = rec.started_ticks.load(std::memory_order_relaxed);
-    slot.finished_ticks = rec.finished_ticks.load(std::memory_order_relaxed);
-    if (rec.has_error_message() || !slot.error.empty()) slot.error = rec.error_message();
+    slots_[next_].assign(rec, terminal);
     if (++next_ == slots_.size()) next_ = 0;
     if (count_ < slots_.size()) ++count_;
 }
@@ -663,15 +651,10 @@ void scheduler::shutdown(bool drain, bool wait) {
             std::vector<record*> queued;
             {
                 std::lock_guard<spin_lock> guard(w->queue_lock);
-                w->spill_next();
-                for (auto* q : {&w->local, &w->inbox}) {
-                    q->for_each([&](job j) {
-                        if (!job_is_resume(j)) {
-                            job_record(j)->add_ref();
-                            queued.push_back(job_record(j));
-                        }
-                    });
-                }
+                w->for_each_queued([&](record& rec) {
+                    rec.add_ref();
+                    queued.push_back(&rec);
+                });
             }
             // Entries stay queued; workers skip them once cancelled.
             for (record* rec : queued) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -48,8 +49,8 @@ inline clock::time_point from_ticks(std::int64_t ticks) noexcept {
 /// A record's current fields as a task_info value.
 task_info info_of(const record& rec);
 
-/// A finished task as the history keeps it: times stay in clock ticks until
-/// someone reads them (info_of()).
+/// A task as the history keeps it: times stay in clock ticks until someone
+/// reads them (info_of()).
 struct history_entry {
     std::uint64_t id = 0;
     std::string name;
@@ -61,6 +62,22 @@ struct history_entry {
     task_state state = task_state::completed;
     pool_kind pool = pool_kind::compute;
     task_kind kind = task_kind::callable;
+
+    /// rec's fields, with `state` (strings are copied only when either side
+    /// has text, reusing this entry's capacity: most tasks have no name and
+    /// no error).
+    void assign(const record& rec, task_state state_now) {
+        id = rec.id;
+        state = state_now;
+        pool = rec.pool;
+        kind = rec.kind();
+        worker = rec.worker.load(std::memory_order_relaxed);
+        queued_ticks = rec.queued_ticks.load(std::memory_order_relaxed);
+        started_ticks = rec.started_ticks.load(std::memory_order_relaxed);
+        finished_ticks = rec.finished_ticks.load(std::memory_order_relaxed);
+        if (!rec.name.empty() || !name.empty()) name = rec.name;
+        if (rec.has_error_message() || !error.empty()) error = rec.error_message();
+    }
 };
 task_info info_of(const history_entry& entry);
 
@@ -146,8 +163,7 @@ struct alignas(64) worker {
     /// non-zero) and takes it back with one exchange, so a task that spawns
     /// the next step and returns costs no queue lock. Others empty it with a
     /// compare-exchange (thieves) or move it into `local` under the lock
-    /// (spill_next(), before reading the queues). It counts as the newest
-    /// entry of `local`.
+    /// (for_each_queued()). It counts as the newest entry of `local`.
     std::atomic<job> next_job{0};
     /// Jobs the owner has put into `next_job`: a thief tells a job that
     /// stays there from a new one at a reused address by it.
@@ -199,13 +215,21 @@ struct alignas(64) worker {
     std::size_t queued() const noexcept {
         return depth.load(std::memory_order_relaxed) + (next_job.load(std::memory_order_relaxed) != 0 ? 1 : 0);
     }
-    /// With queue_lock held: moves the `next_job` slot's job (if any) to the
-    /// back of `local`, where every reader of the queues finds it.
-    void spill_next() {
-        local.reserve_one();  // may throw: before the job leaves the slot
+    /// With queue_lock held: fn(record&) for every queued task (resume
+    /// entries of suspended coroutines left out), the `next_job` slot's
+    /// first moved to the back of `local` so it is listed too. May throw
+    /// std::bad_alloc (before the job leaves the slot).
+    template <class Fn>
+    void for_each_queued(Fn&& fn) {
+        local.reserve_one();
         if (job j = next_job.exchange(0, std::memory_order_acquire)) {
             local.push_back(j);
             update_depth();
+        }
+        for (const auto* q : {&local, &inbox}) {
+            q->for_each([&](job queued) {
+                if (!job_is_resume(queued)) fn(*job_record(queued));
+            });
         }
     }
 };
