@@ -117,7 +117,8 @@ public:
     std::vector<task_deadline> deadlines() const;
     /// The live or recently finished task with this id, if still recorded.
     std::optional<task_info> find_task(std::uint64_t id) const;
-    /// Asks a queued or running task to stop (cooperative). False if unknown.
+    /// Asks a queued or running task to stop (cooperative). False if no
+    /// queued or running task has this id (a finished one included).
     bool request_stop(std::uint64_t id);
     /// Fails a running or queued task with `error` now, releasing its waiters,
     /// and requests it to stop. The body keeps running until it returns; its
