@@ -21,9 +21,9 @@ DFTRACER_INLINE_STEP void history_ring::push(const record& rec, task_state termi
     if (count_ < slots_.size()) ++count_;
 }
 
-bool pool::has_queued_work() const noexcept {
+bool pool::has_queued_work(bool include_slots) const noexcept {
     for (const auto& w : workers) {
-        if (w->queued() != 0) return true;
+        if (include_slots ? w->queued() != 0 : w->depth.load(std::memory_order_relaxed) != 0) return true;
     }
     return false;
 }
@@ -81,11 +81,14 @@ scheduler::~scheduler() {
 // ---------------------------------------------------------------- submit/push
 
 DFTRACER_INLINE_STEP void scheduler::push(pool_kind kind, job j, bool to_back, worker* self) {
-    announce(enqueue(kind, j, to_back, self));
+    bool into_slot = false;
+    pool& p = enqueue(kind, j, to_back, self, into_slot);
+    announce(p, into_slot);
 }
 
-DFTRACER_INLINE_STEP pool& scheduler::enqueue(pool_kind kind, job j, bool to_back, worker* self) {
+DFTRACER_INLINE_STEP pool& scheduler::enqueue(pool_kind kind, job j, bool to_back, worker* self, bool& into_slot) {
     pool& p = pool_of(kind);
+    into_slot = false;
     if (self != nullptr && self->home == &p && !to_back) {
         // Only this thread makes the slot non-zero: seen empty, it stays
         // empty until the store.
@@ -94,6 +97,7 @@ DFTRACER_INLINE_STEP pool& scheduler::enqueue(pool_kind kind, job j, bool to_bac
         job older = self->next_job.load(std::memory_order_relaxed);
         if (older == 0) {
             self->next_job.store(j, std::memory_order_release);
+            into_slot = true;
         } else {
             std::lock_guard<spin_lock> guard(self->queue_lock);
             self->local.reserve_one();
@@ -117,9 +121,13 @@ DFTRACER_INLINE_STEP pool& scheduler::enqueue(pool_kind kind, job j, bool to_bac
     return p;
 }
 
-DFTRACER_INLINE_STEP void scheduler::announce(pool& p) {
+DFTRACER_INLINE_STEP void scheduler::announce(pool& p, bool into_slot) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    wake_if_nobody_spins(p);
+    if (into_slot) {
+        wake_for_slot(p);
+    } else {
+        wake_if_nobody_spins(p);
+    }
 }
 
 void scheduler::submit(record* rec, submit_options&& options) {
@@ -139,8 +147,9 @@ void scheduler::submit(record* rec, submit_options&& options) {
     // the record alive through this call.
     rec->add_refs_unpublished(2);
     pool* target = nullptr;
+    bool into_slot = false;
     try {
-        target = &enqueue(options.pool, reinterpret_cast<job>(rec), false, self);
+        target = &enqueue(options.pool, reinterpret_cast<job>(rec), false, self, into_slot);
     } catch (...) {
         // Out of memory growing a queue: the task was counted but never
         // queued. Fail it, so the counts still add up and wait_all() does
@@ -150,7 +159,7 @@ void scheduler::submit(record* rec, submit_options&& options) {
         rec->release();
         throw;
     }
-    announce(*target);
+    announce(*target, into_slot);
     // push() fenced; a shutdown that started meanwhile may have missed this
     // job. Cancelling it keeps the "no work lost" promise: either a worker
     // runs it or its handle says cancelled.
@@ -167,6 +176,23 @@ void scheduler::wake_if_nobody_spins(pool& p) {
     // it spinning and it will see our job, or we see it asleep and wake one.
     if (p.sleepers.load(std::memory_order_acquire) != 0 && p.spinning.load(std::memory_order_acquire) == 0) {
         wake_one(p);
+    }
+}
+
+void scheduler::wake_for_slot(pool& p) {
+    // Dekker with sleep_until_work(), as for `spinning`: a watcher that stops
+    // watching clears `watching` before it looks at the slots once more.
+    if (p.sleepers.load(std::memory_order_acquire) != 0 && p.spinning.load(std::memory_order_acquire) == 0 &&
+        p.watching.load(std::memory_order_acquire) == 0) {
+        wake_one(p);
+    }
+}
+
+void scheduler::pass_on_wake(pool& p) {
+    if (p.has_queued_work(false)) {
+        wake_if_nobody_spins(p);
+    } else if (p.has_queued_work()) {
+        wake_for_slot(p);
     }
 }
 
@@ -232,7 +258,7 @@ DFTRACER_INLINE_STEP bool scheduler::try_pop_own(worker& w, job& out) {
     return true;
 }
 
-bool scheduler::try_steal(worker& w, job& out) {
+bool scheduler::try_steal(worker& w, job& out, bool look_at_slots) {
     // Longer than a short task takes to spawn its successor and return,
     // short enough that a long task's spawned work is not left waiting.
     constexpr std::int64_t slot_steal_after_ns = 2000;
@@ -249,6 +275,7 @@ bool scheduler::try_steal(worker& w, job& out) {
                 return true;
             }
         }
+        if (!look_at_slots) continue;
         job newest = victim.next_job.load(std::memory_order_relaxed);
         worker::sighting& seen = w.sightings[victim.index];
         if (newest == 0) {
@@ -275,9 +302,9 @@ bool scheduler::try_steal(worker& w, job& out) {
     return false;
 }
 
-job scheduler::find_work(worker& w) {
+job scheduler::find_work(worker& w, bool look_at_slots) {
     job j = 0;
-    if (try_pop_own(w, j) || try_steal(w, j)) return j;
+    if (try_pop_own(w, j) || try_steal(w, j, look_at_slots)) return j;
     return 0;
 }
 
@@ -448,24 +475,94 @@ bool scheduler::help_with_own_children(worker& w) {
     return true;
 }
 
-void scheduler::sleep_until_work(worker& w) {
+bool scheduler::slots_in_use(worker& w) noexcept {
+    std::uint64_t pushes = 0;
+    bool holding = false;
+    for (const auto& peer : w.home->workers) {
+        if (peer.get() == &w) continue;
+        pushes += peer->next_job_pushes.load(std::memory_order_relaxed);
+        holding = holding || peer->next_job.load(std::memory_order_relaxed) != 0;
+    }
+    const bool pushed = std::exchange(w.watched_pushes, pushes) != pushes;
+    return holding || pushed;
+}
+
+bool scheduler::sleep_until_work(worker& w, bool watching) {
+    // Long enough that a watcher costs its core and the owners it watches
+    // little; short enough that a job left in a slot by an owner running a
+    // long task waits at most about two naps.
+    constexpr auto slot_watch_nap = std::chrono::microseconds(50);
     pool& p = *w.home;
     w.sleeping.store(true, std::memory_order_relaxed);
     p.sleepers.fetch_add(1, std::memory_order_seq_cst);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     const bool exit_ready = stopping_.load(std::memory_order_acquire) && outstanding() == 0;
-    if (!p.has_queued_work() && !exit_ready) {
-        // Idle for a second: give back what a burst of tasks left in the
-        // block pool (not sooner: back-to-back bursts reuse it).
-        constexpr auto trim_after = std::chrono::seconds(1);
-        if (!w.park.park_until(clock::now() + trim_after)) {
-            pool_trim();
-            w.park.park();
+    if (!p.has_queued_work(false) && !exit_ready) {
+        const bool in_use = slots_in_use(w);
+        if (watching && !in_use) {
+            // Stop watching, then look once more (Dekker with wake_for_slot()).
+            p.watching.store(0, std::memory_order_seq_cst);
+            std::atomic_thread_fence(std::memory_order_seq_cst);
+            watching = false;
+        }
+        if (!watching && (in_use || p.has_queued_work())) {
+            std::uint32_t none = 0;
+            watching = p.watching.compare_exchange_strong(none, 1, std::memory_order_seq_cst);
+        }
+        if (watching) {
+            w.park.park_until(clock::now() + slot_watch_nap);
+        } else {
+            // Idle for a second: give back what a burst of tasks left in the
+            // block pool (not sooner: back-to-back bursts reuse it).
+            constexpr auto trim_after = std::chrono::seconds(1);
+            if (!w.park.park_until(clock::now() + trim_after)) {
+                pool_trim();
+                w.park.park();
+            }
         }
     }
     if (w.sleeping.exchange(false, std::memory_order_acq_rel)) {
         p.sleepers.fetch_sub(1, std::memory_order_relaxed);
     }
+    return watching;
+}
+
+job scheduler::spin_for_work(worker& w) {
+    // Going to sleep and being woken costs microseconds, so an idle worker
+    // first spins briefly, then yields, watching the queue depths only.
+    constexpr int spin_rounds = 2048;
+    constexpr int yield_rounds = 16;
+    constexpr int max_poll_gap = 64;  // rounds of ~25 ns (x86 pause) between polls
+    // A peer running a chain of tasks rewrites its `next_job` slot every
+    // step, so each look at it costs that peer a cache miss: the slots are
+    // looked at on every slot_poll_every-th poll only (the queue depths,
+    // which such a peer leaves alone, on every poll).
+    constexpr int slot_poll_every = 16;
+    pool& p = *w.home;
+    job j = 0;
+    p.spinning.fetch_add(1, std::memory_order_seq_cst);
+    // Each poll pulls the owners' queue-depth lines to this core, which
+    // costs the owners a cache miss on their next push or pop: poll at
+    // doubling gaps, so work arriving right away is seen within a few
+    // rounds and a long spin disturbs the busy workers little. A yield
+    // takes long enough to poll after each one.
+    int poll_gap = 1;
+    int next_poll = 0;
+    int polls = 0;
+    for (int i = 0; j == 0 && i < spin_rounds + yield_rounds; ++i) {
+        if (i < spin_rounds) {
+            cpu_relax();
+            if (i < next_poll) continue;
+            poll_gap = std::min(poll_gap * 2, max_poll_gap);
+            next_poll = i + poll_gap;
+        } else {
+            std::this_thread::yield();
+        }
+        const bool slots = ++polls % slot_poll_every == 0;
+        if (p.has_queued_work(slots)) j = find_work(w, slots);
+    }
+    p.spinning.fetch_sub(1, std::memory_order_seq_cst);
+    return j;
 }
 
 void scheduler::worker_main(worker& w) {
@@ -475,12 +572,12 @@ void scheduler::worker_main(worker& w) {
     w.native_thread.store(current_native_thread(), std::memory_order_relaxed);
     name_current_thread(config_.thread_name_prefix + (w.home->kind == pool_kind::io ? "-io" : "-c") +
                         std::to_string(w.index));
-    // Going to sleep and being woken costs microseconds, so an idle worker
-    // first spins briefly, then yields, watching the queue depths only.
-    constexpr int spin_rounds = 2048;
-    constexpr int yield_rounds = 16;
-    constexpr int max_poll_gap = 64;  // rounds of ~25 ns (x86 pause) between polls
     pool& p = *w.home;
+    bool watching = false;  // this worker is its pool's slot watcher (sleep_until_work())
+    auto stop_watching = [&] {
+        if (watching) p.watching.store(0, std::memory_order_seq_cst);
+        watching = false;
+    };
     for (;;) {
         job j = find_work(w);
         if (j == 0) {
@@ -488,42 +585,32 @@ void scheduler::worker_main(worker& w) {
             check_idle_waiters();
             if (config_.on_worker_idle) config_.on_worker_idle();
             w.boundary_fresh = false;
-            p.spinning.fetch_add(1, std::memory_order_seq_cst);
-            // Each poll pulls the owners' queue-depth lines to this core, which
-            // costs the owners a cache miss on their next push or pop: poll at
-            // doubling gaps, so work arriving right away is seen within a few
-            // rounds and a long spin disturbs the busy workers little. A yield
-            // takes long enough to poll after each one.
-            int poll_gap = 1;
-            int next_poll = 0;
-            for (int i = 0; j == 0 && i < spin_rounds + yield_rounds; ++i) {
-                if (i < spin_rounds) {
-                    cpu_relax();
-                    if (i < next_poll) continue;
-                    poll_gap = std::min(poll_gap * 2, max_poll_gap);
-                    next_poll = i + poll_gap;
-                } else {
-                    std::this_thread::yield();
-                }
-                if (p.has_queued_work()) j = find_work(w);
+            // The slot watcher naps between looks instead of spinning.
+            if (!watching) j = spin_for_work(w);
+            if (j != 0) {
+                // Found work while others may sleep: hand the search on, so
+                // a burst of pushes seen by one worker still wakes enough of
+                // them.
+                pass_on_wake(p);
             }
-            p.spinning.fetch_sub(1, std::memory_order_seq_cst);
-            // Found work while others may sleep: hand the search on, so a
-            // burst of pushes seen by one spinner still wakes enough workers.
-            if (j != 0 && p.has_queued_work()) wake_if_nobody_spins(p);
         }
         if (j != 0) {
+            if (watching) {
+                stop_watching();
+                pass_on_wake(p);  // slots left unwatched
+            }
             run_job(w, j);
             continue;
         }
         if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) {
+            stop_watching();
             flush_retired(w);  // the idle hook may have run tasks since the last flush
             break;
         }
-        sleep_until_work(w);
+        watching = sleep_until_work(w, watching);
         // Woken for a job: if more are queued, pass the wake-up on so a burst
         // of pushes that found this pool asleep gets enough workers.
-        if (p.has_queued_work()) wake_if_nobody_spins(p);
+        pass_on_wake(p);
     }
     if (config_.on_worker_exit) config_.on_worker_exit();
     ctx = thread_context{};

@@ -158,19 +158,21 @@ struct alignas(64) worker {
     /// Jobs in `local` and `inbox`. Read by spinning thieves: on its own
     /// cache line, so polling it does not slow the owner's queue operations.
     alignas(64) std::atomic<std::size_t> depth{0};
+    /// Parked (as an idle or helping sleeper). Beside the queue depth, which
+    /// thieves read anyway; both change rarely while the owner is busy.
+    std::atomic<bool> sleeping{false};
     /// The newest job this worker pushed onto its own queue, outside the
     /// lock: the owner fills it with a plain store (only the owner makes it
     /// non-zero) and takes it back with one exchange, so a task that spawns
     /// the next step and returns costs no queue lock. Others empty it with a
     /// compare-exchange (thieves) or move it into `local` under the lock
     /// (for_each_queued()). It counts as the newest entry of `local`.
-    std::atomic<job> next_job{0};
+    /// On a line of its own: a task that spawns the next step writes it
+    /// every step, so thieves read it less often than `depth` (try_steal()).
+    alignas(64) std::atomic<job> next_job{0};
     /// Jobs the owner has put into `next_job`: a thief tells a job that
     /// stays there from a new one at a reused address by it.
     std::atomic<std::uint32_t> next_job_pushes{0};
-    /// Parked (as an idle or helping sleeper). Beside the queue depth, which
-    /// thieves read anyway.
-    std::atomic<bool> sleeping{false};
 
     alignas(64) parker park;
 
@@ -197,6 +199,9 @@ struct alignas(64) worker {
         std::int64_t first_seen_ns = 0;
     };
     std::vector<sighting> sightings;
+    /// As the pool's slot watcher: the sum of the peers' next_job_pushes at
+    /// the last look. Owner thread only.
+    std::uint64_t watched_pushes = 0;
 
     registry_shard registry;
     /// A task that finished on this worker, still in its live list (as
@@ -243,9 +248,15 @@ public:
     /// no wake-up: the spinner will find the job (and wakes the next sleeper
     /// if it finds more than it can take).
     std::atomic<std::uint32_t> spinning{0};
+    /// 1 while an idle worker watches the pool's `next_job` slots (see
+    /// scheduler::sleep_until_work()): a push into a slot then needs no
+    /// wake-up either.
+    std::atomic<std::uint32_t> watching{0};
     std::atomic<std::uint32_t> round_robin{0};
 
-    bool has_queued_work() const noexcept;
+    /// Any job queued on a worker of this pool; with `include_slots` false,
+    /// only the locked queues count (see worker::next_job).
+    bool has_queued_work(bool include_slots = true) const noexcept;
 };
 
 class scheduler {
@@ -259,9 +270,10 @@ public:
     /// push() for a caller that knows its worker (nullptr: not one of ours).
     void push(pool_kind kind, job j, bool to_back, worker* self);
     /// push()'s two steps: queue the job (may throw std::bad_alloc), then
-    /// wake a sleeper if no worker spins (allocates nothing).
-    pool& enqueue(pool_kind kind, job j, bool to_back, worker* self);
-    void announce(pool& p);
+    /// wake a sleeper if no worker spins (allocates nothing). enqueue()
+    /// sets `into_slot` when the job went into the caller's `next_job` slot.
+    pool& enqueue(pool_kind kind, job j, bool to_back, worker* self, bool& into_slot);
+    void announce(pool& p, bool into_slot);
     void publish_finish(record& rec, task_state terminal) noexcept;
     bool cancel(record& rec) noexcept;
 
@@ -301,16 +313,19 @@ private:
     friend class worker_loop;
 
     void worker_main(worker& w);
+    /// An idle worker's short spin (then a few yields) for work; 0 if none came.
+    job spin_for_work(worker& w);
     /// Own queue first, then steal (see try_steal()).
-    job find_work(worker& w);
+    job find_work(worker& w, bool look_at_slots = true);
     bool try_pop_own(worker& w, job& out);
     /// Takes the oldest job of another worker of w's pool. A victim's
     /// `next_job` is taken only once w has seen that same job sitting there,
     /// with nothing pushed into the slot meanwhile, for
     /// slot_steal_after_ns (or its owner sleeps): an owner that spawns a
     /// step and returns takes it back within nanoseconds, and stealing it
-    /// would move a dependent chain between cores on every step.
-    bool try_steal(worker& w, job& out);
+    /// would move a dependent chain between cores on every step. Slots are
+    /// looked at only with `look_at_slots`.
+    bool try_steal(worker& w, job& out, bool look_at_slots);
     void run_job(worker& w, job j);
     /// What a run left to its caller besides the caller's own reference.
     enum class run_left : std::uint8_t {
@@ -331,9 +346,28 @@ private:
     /// With w.registry.lock held: a finished rec from w's live list to its
     /// history.
     void to_history_locked(worker& w, record& rec) noexcept;
-    void sleep_until_work(worker& w);
+    /// Parks w until work arrives. A job in a peer's `next_job` slot is
+    /// normally taken back by its owner within nanoseconds, but an owner
+    /// running a long task leaves it there, so while slots are in use one
+    /// idle worker of the pool watches them: it naps for slot_watch_nap at a
+    /// time instead of parking, and looks again (try_steal() takes a job
+    /// that stayed). Meanwhile pushes into slots wake nobody
+    /// (wake_for_slot()), so a chain of tasks on one worker neither wakes
+    /// the others at every step nor keeps one spinning beside it.
+    /// `watching` says whether w is that worker; returns whether it still
+    /// is.
+    bool sleep_until_work(worker& w, bool watching);
+    /// Whether peers of w use their slots: one holds a job, or one pushed
+    /// into its slot since w last looked (updates w.watched_pushes).
+    bool slots_in_use(worker& w) noexcept;
     void wake_one(pool& p);
     void wake_if_nobody_spins(pool& p);
+    /// A wake-up for a job pushed into a slot: none while a worker spins or
+    /// watches the slots.
+    void wake_for_slot(pool& p);
+    /// After an idle worker found work: wakes another for what is still
+    /// queued (the locked queues, or slots nobody watches).
+    void pass_on_wake(pool& p);
     void wake_all();
     bool help_once(worker& w);
     /// Runs rec on this worker now if nobody started it (same pool only).

@@ -64,6 +64,44 @@ TEST(OwnQueue, NewestChildOfABlockedParentIsStolen) {
     EXPECT_NE(child_worker, parent_worker);
 }
 
+namespace {
+/// One step of a chain: spawns the next until `left` runs out; the last
+/// step spawns `child` and blocks, without helping, until it has run.
+struct chain_then_block {
+    executor& ex;
+    std::atomic<int>& left;
+    test::event& child_ran;
+    std::atomic<bool>& stolen;
+    bool operator()() const {
+        if (left.fetch_sub(1) > 1) {
+            ex.submit(*this);
+            return true;
+        }
+        const int parent_worker = this_task::worker_id();
+        ex.submit([this, parent_worker] {
+            stolen = this_task::worker_id() != parent_worker;
+            child_ran.set();
+        });
+        return child_ran.wait();
+    }
+};
+}  // namespace
+
+TEST(OwnQueue, ChildLeftInASlotIsStolenByTheWorkerWatchingTheSlots) {
+    // While a chain runs, its worker pushes into its slot at every step and
+    // the idle worker, having spun in vain, watches the slots napping (slot
+    // pushes no longer wake it). The chain's last step then leaves a child
+    // there and blocks: only the watcher can take it.
+    test::event child_ran;
+    std::atomic<bool> stolen{false};
+    std::atomic<int> left{200'000};
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    ex.submit(chain_then_block{ex, left, child_ran, stolen});
+    ASSERT_TRUE(child_ran.wait()) << "the child stayed in the blocked step's slot";
+    ex.wait_all();
+    EXPECT_TRUE(stolen.load());
+}
+
 TEST(OwnQueue, SnapshotListsAndCancelsTheNewestOwnJob) {
     test::gate gate;
     std::optional<task_handle<void>> child;
