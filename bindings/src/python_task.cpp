@@ -6,12 +6,12 @@
 
 namespace dftracer::py {
 
-void python_record::run() noexcept {
+detail::pending_finish python_record::run() noexcept {
     if (!acquire_for_task()) {
         // Finalizing: the callable can no longer run. Its references are
         // leaked by py_ref rather than touched without an interpreter.
         finish_error(std::make_exception_ptr(std::runtime_error("Python interpreter is shutting down")));
-        return;
+        return detail::pending_finish::none;
     }
     PyObject* result = call_body();
     py_ref error;
@@ -33,6 +33,7 @@ void python_record::run() noexcept {
         finish_error(std::make_exception_ptr(python_task_error(std::move(error), std::move(message))));
     }
     after_task();
+    return detail::pending_finish::none;  // published above, before after_task() lets the GIL go
 }
 
 PyObject* python_record::call_body() noexcept {

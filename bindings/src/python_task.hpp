@@ -49,7 +49,7 @@ public:
     /// only then is it registered as running.
     bool resolve(py_ref value, py_ref error) noexcept;
 
-    void run() noexcept override;
+    detail::pending_finish run() noexcept override;
     void on_terminal(task_state terminal) noexcept override;
 
 private:

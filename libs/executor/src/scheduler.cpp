@@ -381,10 +381,15 @@ DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, recor
     record* outer_left = std::exchange(ctx.finish_ref_left, nullptr);
     const bool outer_linked = ctx.left_linked;
     ++ctx.depth;
-    rec->run();
-    --ctx.depth;
+    const pending_finish pending = rec->run();
     run_left left = run_left::nothing;
-    if (ctx.finish_ref_left == rec) left = ctx.left_linked ? run_left::linked_reference : run_left::reference;
+    if (pending != pending_finish::none) {
+        // The body's outcome, published here rather than from inside run().
+        left = publish_outcome(*rec, terminal_of(pending), &w, true) ? run_left::linked_reference : run_left::reference;
+    } else if (ctx.finish_ref_left == rec) {
+        left = ctx.left_linked ? run_left::linked_reference : run_left::reference;
+    }
+    --ctx.depth;
     ctx.finish_ref_left = outer_left;
     ctx.left_linked = outer_linked;
     // Back inside an outer task: its code runs before anything else starts
@@ -646,7 +651,22 @@ void scheduler::unlink_live(record& rec, bool started, task_state terminal) noex
 
 void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     auto& ctx = thread_context::get();
-    worker* self = ctx.sched == this ? ctx.self : nullptr;
+    // Finishing the task this thread runs (not one it cancels or fails from
+    // inside another task).
+    const bool own_task = ctx.current == &rec;
+    const bool stays_linked = publish_outcome(rec, terminal, ctx.sched == this ? ctx.self : nullptr, own_task);
+    // The finish reference. run_claimed() holds the queue's (or the caller's)
+    // around its own task: it drops both at once.
+    if (own_task) {
+        ctx.finish_ref_left = &rec;
+        ctx.left_linked = stays_linked;
+    } else {
+        rec.release();  // whoever runs or cancels rec holds another
+    }
+}
+
+DFTRACER_INLINE_STEP bool scheduler::publish_outcome(record& rec, task_state terminal, worker* self,
+                                                     bool own_task) noexcept {
     const bool started = rec.was_started();
     const std::int64_t finished = now_ticks();
     rec.finished_ticks.store(finished, std::memory_order_relaxed);
@@ -655,9 +675,6 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     // the binding recorded about it (e.g. Python's get_failed()).
     rec.on_terminal(terminal);
     const bool ran_callbacks = rec.notify_waiters();
-    // Finishing the task this thread runs (not one it cancels or fails from
-    // inside another task).
-    const bool own_task = ctx.current == &rec;
     // The finish time can start the next task on this worker only if no
     // other code runs in between: so only for its own task, and only when no
     // completion callback or error hook runs after the time was read.
@@ -680,14 +697,7 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     // dry), so it skips the check, which reads every worker's counters.
     if (self == nullptr || self->queued() == 0) check_idle_waiters();
     if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
-    // The finish reference. run_claimed() holds the queue's (or the caller's)
-    // around its own task: it drops both at once.
-    if (own_task) {
-        ctx.finish_ref_left = &rec;
-        ctx.left_linked = stays_linked;
-    } else {
-        rec.release();  // whoever runs or cancels rec holds another
-    }
+    return stays_linked;
 }
 
 void scheduler::report_failure(record& rec) noexcept {

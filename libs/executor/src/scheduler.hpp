@@ -275,6 +275,11 @@ public:
     pool& enqueue(pool_kind kind, job j, bool to_back, worker* self, bool& into_slot);
     void announce(pool& p, bool into_slot);
     void publish_finish(record& rec, task_state terminal) noexcept;
+    /// publish_finish()'s steps, for a record finishing on `self` (nullptr:
+    /// not a worker of ours), `own_task` if it is the task this thread runs.
+    /// Returns whether rec stays in self's live list (see worker::retired).
+    /// The finish reference is left to the caller.
+    bool publish_outcome(record& rec, task_state terminal, worker* self, bool own_task) noexcept;
     bool cancel(record& rec) noexcept;
 
     // Waiting.

@@ -59,6 +59,25 @@ TEST(Submit, RethrowsTheTasksOwnException) {
     EXPECT_NE(h.exception(), nullptr);
 }
 
+namespace {
+/// A result that cannot be moved into the task's record.
+struct throws_when_moved {
+    throws_when_moved() = default;
+    throws_when_moved(const throws_when_moved&) = default;
+    throws_when_moved(throws_when_moved&&) { throw std::length_error("result lost in the move"); }
+};
+}  // namespace
+
+TEST(Submit, ResultThatThrowsWhenStoredFailsTheTask) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    auto h = ex.submit([] { return throws_when_moved{}; });
+    ASSERT_TRUE(h.wait_for(test::generous)) << "the task never finished";
+    EXPECT_EQ(h.state(), task_state::failed);
+    EXPECT_THROW(h.get(), std::length_error);
+    ex.wait_all();
+    EXPECT_EQ(ex.counts().failed, 1u);
+}
+
 TEST(Submit, NameIdAndPool) {
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto a = ex.submit([] { return this_task::worker_id(); }, {.name = "compute-task"});

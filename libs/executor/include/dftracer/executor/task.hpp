@@ -197,7 +197,10 @@ public:
         body_.handle().promise().set_root(this, &on_done);
         this->resume_point = body_.handle();
     }
-    void run() noexcept override { this->resume_point.resume(); }
+    pending_finish run() noexcept override {
+        this->resume_point.resume();  // on_done() publishes when the body ends
+        return pending_finish::none;
+    }
 
 private:
     static void on_done(record* self) noexcept {

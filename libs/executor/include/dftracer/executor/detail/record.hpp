@@ -57,6 +57,15 @@ inline constexpr std::uint8_t finishing_state = 5;
 
 /// Called by record subclasses; defined in the scheduler.
 void publish_finish(record& rec, task_state terminal) noexcept;
+
+/// An outcome a record stored and left for its caller to publish (with
+/// publish_finish()): the caller of a store_* or run() that returns
+/// `completed` or `failed` won begin_finish() and must publish it.
+enum class pending_finish : std::uint8_t { none, completed, failed };
+inline task_state terminal_of(pending_finish pending) noexcept {
+    return pending == pending_finish::completed ? task_state::completed : task_state::failed;
+}
+
 std::string describe_exception(const std::exception_ptr& error);
 
 class record {
@@ -86,8 +95,10 @@ public:
     }
 
     /// Runs the task body, or resumes its coroutine at its suspension point.
-    /// Never throws: the outcome is recorded in the record.
-    virtual void run() noexcept = 0;
+    /// Never throws: the outcome is recorded in the record, and either
+    /// published (then `none`) or left for the caller to publish (the
+    /// scheduler does that for the task it runs without another call).
+    virtual pending_finish run() noexcept = 0;
     /// True for records whose body is a coroutine (resumable more than once).
     bool is_coroutine() const noexcept { return kind_ == task_kind::coroutine; }
     task_kind kind() const noexcept { return kind_; }
@@ -128,15 +139,18 @@ public:
 
     /// Stores a failure (winner of begin_finish only) and publishes it.
     void finish_with(std::exception_ptr error, task_state terminal = task_state::failed) noexcept {
-        error_ = std::move(error);
-        if (error_) {
-            // Out of memory here loses the message, never the error.
-            try {
-                message_ = std::make_unique<std::string>(describe_exception(error_));
-            } catch (...) {
-            }
-        }
+        set_error(std::move(error));
         publish_finish(*this, terminal);
+    }
+    /// Stores a failure if this caller wins the finish race.
+    pending_finish store_error(std::exception_ptr error) noexcept {
+        if (!begin_finish()) return pending_finish::none;
+        set_error(std::move(error));
+        return pending_finish::failed;
+    }
+    /// Publishes what a store_* call left (nothing for `none`).
+    void publish(pending_finish pending) noexcept {
+        if (pending != pending_finish::none) publish_finish(*this, terminal_of(pending));
     }
 
     /// Links w unless the record is already terminal (then returns false).
@@ -243,6 +257,18 @@ protected:
     /// What the body is; subclasses set it in their constructor.
     task_kind kind_ = task_kind::callable;
 
+    /// The failure and its message (winner of begin_finish only).
+    void set_error(std::exception_ptr error) noexcept {
+        error_ = std::move(error);
+        if (error_) {
+            // Out of memory here loses the message, never the error.
+            try {
+                message_ = std::make_unique<std::string>(describe_exception(error_));
+            } catch (...) {
+            }
+        }
+    }
+
 private:
     /// Set in state_ once a waiter or callback was linked: the finisher
     /// takes the waiter lock only then.
@@ -333,16 +359,25 @@ private:
 template <class T>
 class value_record : public record {
 public:
-    /// Stores v and publishes completion if this caller wins the finish race.
+    /// Stores v if this caller wins the finish race (a failure if moving v
+    /// in throws).
     template <class U>
-    void finish_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
-        if (!begin_finish()) return;
-        value_.emplace(std::forward<U>(v));
-        publish_finish(*this, task_state::completed);
+    pending_finish store_value(U&& v) noexcept {
+        if (!begin_finish()) return pending_finish::none;
+        try {
+            value_.emplace(std::forward<U>(v));
+            return pending_finish::completed;
+        } catch (...) {
+            set_error(std::current_exception());
+            return pending_finish::failed;
+        }
     }
-    void finish_error(std::exception_ptr error) noexcept {
-        if (begin_finish()) finish_with(std::move(error));
+    /// store_value() and publish.
+    template <class U>
+    void finish_value(U&& v) noexcept {
+        publish(store_value(std::forward<U>(v)));
     }
+    void finish_error(std::exception_ptr error) noexcept { publish(store_error(std::move(error))); }
     /// Valid only once state() == completed.
     const T& value() const { return *value_; }
     T& value() { return *value_; }
@@ -354,12 +389,9 @@ private:
 template <>
 class value_record<void> : public record {
 public:
-    void finish_value() noexcept {
-        if (begin_finish()) publish_finish(*this, task_state::completed);
-    }
-    void finish_error(std::exception_ptr error) noexcept {
-        if (begin_finish()) finish_with(std::move(error));
-    }
+    pending_finish store_value() noexcept { return begin_finish() ? pending_finish::completed : pending_finish::none; }
+    void finish_value() noexcept { publish(store_value()); }
+    void finish_error(std::exception_ptr error) noexcept { publish(store_error(std::move(error))); }
 };
 
 /// A record whose body is a callable run once.
@@ -369,21 +401,22 @@ public:
     explicit callable_record(F&& fn) : fn_(std::move(fn)) {}
     explicit callable_record(const F& fn) : fn_(fn) {}
 
-    void run() noexcept override {
+    /// Leaves the outcome to the caller (the scheduler publishes it).
+    pending_finish run() noexcept override {
         try {
             if constexpr (std::is_void_v<T>) {
                 (*fn_)();
                 fn_.reset();  // captures die before waiters see the result
-                this->finish_value();
+                return this->store_value();
             } else {
                 T result = (*fn_)();
                 fn_.reset();
-                this->finish_value(std::move(result));
+                return this->store_value(std::move(result));
             }
         } catch (...) {
             auto error = std::current_exception();
             fn_.reset();
-            this->finish_error(std::move(error));
+            return this->store_error(std::move(error));
         }
     }
 
