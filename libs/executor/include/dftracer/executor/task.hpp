@@ -197,9 +197,17 @@ public:
         body_.handle().promise().set_root(this, &on_done);
         this->resume_point = body_.handle();
     }
+    /// Resumes the body; leaves its outcome to the caller if it ended.
     pending_finish run() noexcept override {
-        this->resume_point.resume();  // on_done() publishes when the body ends
-        return pending_finish::none;
+        // The root frame only ever runs inside run() (whatever resumes it
+        // after an await does so through this record), so on_done() runs
+        // inside the run() that resumed it last. Once the frame suspends,
+        // another worker may resume it at once: after resume() this call
+        // reads only its own local, never the record.
+        pending_finish pending = pending_finish::none;
+        pending_out_ = &pending;
+        this->resume_point.resume();
+        return pending;
     }
 
 private:
@@ -207,16 +215,16 @@ private:
         auto& rec = static_cast<coroutine_record&>(*self);
         auto& p = rec.body_.handle().promise();
         if (p.error()) {
-            rec.finish_error(p.error());
+            *rec.pending_out_ = rec.store_error(p.error());
         } else {
             try {
                 if constexpr (std::is_void_v<T>) {
-                    rec.finish_value();
+                    *rec.pending_out_ = rec.store_value();
                 } else {
-                    rec.finish_value(p.take());
+                    *rec.pending_out_ = rec.store_value(p.take());
                 }
             } catch (...) {
-                rec.finish_error(std::current_exception());
+                *rec.pending_out_ = rec.store_error(std::current_exception());
             }
         }
         // The frame is suspended at its final point and nothing touches it
@@ -227,6 +235,7 @@ private:
     }
 
     task<T> body_;
+    pending_finish* pending_out_ = nullptr;  ///< where on_done() leaves the outcome (run()'s local)
 };
 }  // namespace detail
 
