@@ -339,7 +339,7 @@ DFTRACER_INLINE_STEP void scheduler::link_live(worker& w, record& rec) noexcept 
     if (retired != nullptr) retired->release(w.retired_refs);
 }
 
-void scheduler::retire(worker& w, record* rec, std::uint32_t refs) noexcept {
+DFTRACER_INLINE_STEP void scheduler::retire(worker& w, record* rec, std::uint32_t refs) noexcept {
     // A nested task's, retired before this one, goes now. Swapped in first:
     // releasing it may run destructors that retire tasks here again.
     record* older = std::exchange(w.retired, rec);
@@ -402,7 +402,7 @@ DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, recor
     return left;
 }
 
-void scheduler::run_job(worker& w, job j) {
+DFTRACER_INLINE_STEP void scheduler::run_job(worker& w, job j) {
     record* rec = job_record(j);
     run_left left = run_left::nothing;
     if (job_is_resume(j)) {
