@@ -10,6 +10,8 @@
 // Sleeping: an idle worker announces itself in its pool's sleeper count, then
 // re-checks the queues, then parks. Pushers fence and wake exactly one sleeper
 // when the count is non-zero, so a busy pool pays one relaxed load per push.
+// A push into a worker's own one-job slot wakes nobody while an idle worker
+// watches the slots (see sleep_until_work()).
 #pragma once
 
 #include <atomic>
@@ -275,11 +277,6 @@ public:
     pool& enqueue(pool_kind kind, job j, bool to_back, worker* self, bool& into_slot);
     void announce(pool& p, bool into_slot);
     void publish_finish(record& rec, task_state terminal) noexcept;
-    /// publish_finish()'s steps, for a record finishing on `self` (nullptr:
-    /// not a worker of ours), `own_task` if it is the task this thread runs.
-    /// Returns whether rec stays in self's live list (see worker::retired).
-    /// The finish reference is left to the caller.
-    bool publish_outcome(record& rec, task_state terminal, worker* self, bool own_task) noexcept;
     bool cancel(record& rec) noexcept;
 
     // Waiting.
@@ -340,6 +337,11 @@ private:
     };
     /// Runs rec (see publish_finish() for what it leaves).
     [[nodiscard]] run_left run_claimed(worker& w, record* rec, bool first_run);
+    /// publish_finish()'s steps, for a record finishing on `self` (nullptr:
+    /// not a worker of ours), `own_task` if it is the task this thread runs.
+    /// Returns whether rec stays in self's live list (see worker::retired).
+    /// The finish reference is left to the caller.
+    bool publish_outcome(record& rec, task_state terminal, worker* self, bool own_task) noexcept;
     /// Hands the caller's `refs` references on a finished rec, still in w's
     /// live list, to w.retired (moving out the one there before).
     void retire(worker& w, record* rec, std::uint32_t refs) noexcept;
