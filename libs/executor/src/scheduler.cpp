@@ -412,11 +412,18 @@ DFTRACER_INLINE_STEP void scheduler::run_job(worker& w, job j) {
     } else if (w.queued() == 0) {
         check_idle_waiters();  // a stale entry may have hidden the last finish
     }
-    // The queue's reference, plus what the run left.
+    drop_after_run(w, rec, left, 1);  // the queue's reference, plus what the run left
+}
+
+DFTRACER_INLINE_STEP void scheduler::drop_after_run(worker& w, record* rec, run_left left,
+                                                    std::uint32_t held) noexcept {
+    // A finished run left the finish reference too.
     if (left == run_left::linked_reference) {
-        retire(w, rec, 2);
-    } else {
-        rec->release(left == run_left::reference ? 2 : 1);
+        retire(w, rec, held + 1);
+    } else if (left == run_left::reference) {
+        rec->release(held + 1);
+    } else if (held != 0) {
+        rec->release(held);
     }
 }
 
@@ -441,13 +448,7 @@ bool scheduler::claim_inline(worker& w, record& rec) {
         if (popped) rec.release();  // the queue's: the entry was stale
         return false;
     }
-    const run_left left = run_claimed(w, &rec, true);
-    const std::uint32_t refs = (popped ? 1 : 0) + (left != run_left::nothing ? 1 : 0);  // the queue's, the finish
-    if (left == run_left::linked_reference) {
-        retire(w, &rec, refs);
-    } else if (refs != 0) {
-        rec.release(refs);
-    }
+    drop_after_run(w, &rec, run_claimed(w, &rec, true), popped ? 1 : 0);  // the queue's, if popped
     return true;
 }
 

@@ -335,8 +335,12 @@ private:
         reference,         ///< rec finished: drop its finish reference too
         linked_reference,  ///< rec finished and is still linked: retire() it
     };
-    /// Runs rec (see publish_finish() for what it leaves).
+    /// Runs rec and publishes the outcome its body hands back (or finds the
+    /// one it published itself, see publish_finish()).
     [[nodiscard]] run_left run_claimed(worker& w, record* rec, bool first_run);
+    /// After a run: drops the caller's `held` references on rec plus what
+    /// the run left, retiring rec if it stays linked.
+    void drop_after_run(worker& w, record* rec, run_left left, std::uint32_t held) noexcept;
     /// publish_finish()'s steps, for a record finishing on `self` (nullptr:
     /// not a worker of ours), `own_task` if it is the task this thread runs.
     /// Returns whether rec stays in self's live list (see worker::retired).

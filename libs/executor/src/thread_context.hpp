@@ -16,7 +16,9 @@ struct thread_context {
     /// The running task (== current) whose finish reference publish_finish()
     /// left for run_claimed()'s caller to drop with the queue's in one atomic
     /// step; `left_linked`: and left it in the worker's live list, for the
-    /// caller to retire (see scheduler::retire()).
+    /// caller to retire (see scheduler::retire()). Only for tasks published
+    /// from inside their own run() (Python's, or one failed from inside
+    /// itself): the others hand their outcome back to run_claimed().
     record* finish_ref_left = nullptr;
     bool left_linked = false;
 
