@@ -90,8 +90,15 @@ public:
     void add_refs_unpublished(std::uint32_t n) noexcept {
         refs_.store(refs_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
+    /// Drops n references. Holding all of them, the caller frees the record
+    /// without a bus-locked decrement: new references come only from holders
+    /// of one (or under a lock their holder takes before releasing), so none
+    /// can appear meanwhile, and the acquire load orders the other holders'
+    /// releases before the delete.
     void release(std::uint32_t n = 1) noexcept {
-        if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) delete this;
+        if (refs_.load(std::memory_order_acquire) == n || refs_.fetch_sub(n, std::memory_order_acq_rel) == n) {
+            delete this;
+        }
     }
 
     /// Runs the task body, or resumes its coroutine at its suspension point.
