@@ -2,6 +2,7 @@
 #include "scheduler.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <string>
 
@@ -179,7 +180,7 @@ void scheduler::wake_if_nobody_spins(pool& p) {
     }
 }
 
-void scheduler::wake_for_slot(pool& p) {
+DFTRACER_INLINE_STEP void scheduler::wake_for_slot(pool& p) {
     // Dekker with sleep_until_work(), as for `spinning`: a watcher that stops
     // watching clears `watching` before it looks at the slots once more.
     if (p.sleepers.load(std::memory_order_acquire) != 0 && p.spinning.load(std::memory_order_acquire) == 0 &&
@@ -365,21 +366,25 @@ DFTRACER_INLINE_STEP void scheduler::to_history_locked(worker& w, record& rec) n
     w.registry.history.push(rec, rec.state());
 }
 
-DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, record* rec, bool first_run) {
+DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, record* rec, bool first_run,
+                                                                bool outermost) {
     if (first_run) {
         link_live(w, *rec);
         w.counters.bump(task_counters::started);
     }
     auto& ctx = thread_context::get();
-    const auto outer_task = w.task_id.load(std::memory_order_relaxed);
-    const auto outer_since = w.since_ticks.load(std::memory_order_relaxed);
-    record* outer_record = ctx.current;
+    // The outer task's slots, put back afterwards. The outermost run has
+    // none: the worker shows idle (task 0) and nothing was left to drop.
+    assert(!outermost || (ctx.depth == 0 && ctx.current == nullptr && ctx.finish_ref_left == nullptr));
+    const auto outer_task = outermost ? 0 : w.task_id.load(std::memory_order_relaxed);
+    const auto outer_since = outermost ? 0 : w.since_ticks.load(std::memory_order_relaxed);
+    record* outer_record = outermost ? nullptr : ctx.current;
     w.since_ticks.store(first_run ? rec->started_ticks.load(std::memory_order_relaxed) : start_time(w),
                         std::memory_order_relaxed);
     w.task_id.store(rec->id, std::memory_order_release);
     ctx.current = rec;
-    record* outer_left = std::exchange(ctx.finish_ref_left, nullptr);
-    const bool outer_linked = ctx.left_linked;
+    record* outer_left = outermost ? nullptr : std::exchange(ctx.finish_ref_left, nullptr);
+    const bool outer_linked = outermost ? false : ctx.left_linked;
     ++ctx.depth;
     const pending_finish pending = rec->run();
     run_left left = run_left::nothing;
@@ -394,7 +399,7 @@ DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, recor
     ctx.left_linked = outer_linked;
     // Back inside an outer task: its code runs before anything else starts
     // here, so this finish time is no start time for the next task.
-    if (ctx.depth != 0) w.boundary_fresh = false;
+    if (!outermost && ctx.depth != 0) w.boundary_fresh = false;
     ctx.current = outer_record;
     w.task_id.store(outer_task, std::memory_order_release);
     w.since_ticks.store(outer_since, std::memory_order_relaxed);
@@ -402,13 +407,13 @@ DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, recor
     return left;
 }
 
-DFTRACER_INLINE_STEP void scheduler::run_job(worker& w, job j) {
+DFTRACER_INLINE_STEP void scheduler::run_job(worker& w, job j, bool outermost) {
     record* rec = job_record(j);
     run_left left = run_left::nothing;
     if (job_is_resume(j)) {
-        left = run_claimed(w, rec, false);
+        left = run_claimed(w, rec, false, outermost);
     } else if (rec->try_claim()) {
-        left = run_claimed(w, rec, true);
+        left = run_claimed(w, rec, true, outermost);
     } else if (w.queued() == 0) {
         check_idle_waiters();  // a stale entry may have hidden the last finish
     }
@@ -606,7 +611,7 @@ void scheduler::worker_main(worker& w) {
                 stop_watching();
                 pass_on_wake(p);  // slots left unwatched
             }
-            run_job(w, j);
+            run_job(w, j, true);
             continue;
         }
         if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) {

@@ -328,7 +328,9 @@ private:
     /// would move a dependent chain between cores on every step. Slots are
     /// looked at only with `look_at_slots`.
     bool try_steal(worker& w, job& out, bool look_at_slots);
-    void run_job(worker& w, job j);
+    /// `outermost`: called from worker_main(), with nothing else on this
+    /// thread's stack (no outer task to save and restore).
+    void run_job(worker& w, job j, bool outermost = false);
     /// What a run left to its caller besides the caller's own reference.
     enum class run_left : std::uint8_t {
         nothing,
@@ -337,7 +339,7 @@ private:
     };
     /// Runs rec and publishes the outcome its body hands back (or finds the
     /// one it published itself, see publish_finish()).
-    [[nodiscard]] run_left run_claimed(worker& w, record* rec, bool first_run);
+    [[nodiscard]] run_left run_claimed(worker& w, record* rec, bool first_run, bool outermost = false);
     /// After a run: drops the caller's `held` references on rec plus what
     /// the run left, retiring rec if it stays linked.
     void drop_after_run(worker& w, record* rec, run_left left, std::uint32_t held) noexcept;
