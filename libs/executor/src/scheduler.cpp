@@ -375,7 +375,9 @@ DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, recor
     auto& ctx = thread_context::get();
     // The outer task's slots, put back afterwards. The outermost run has
     // none: the worker shows idle (task 0) and nothing was left to drop.
-    assert(!outermost || (ctx.depth == 0 && ctx.current == nullptr && ctx.finish_ref_left == nullptr));
+    assert(!outermost ||
+           (ctx.depth == 0 && ctx.current == nullptr && ctx.finish_ref_left == nullptr && !ctx.left_linked &&
+            w.task_id.load(std::memory_order_relaxed) == 0 && w.since_ticks.load(std::memory_order_relaxed) == 0));
     const auto outer_task = outermost ? 0 : w.task_id.load(std::memory_order_relaxed);
     const auto outer_since = outermost ? 0 : w.since_ticks.load(std::memory_order_relaxed);
     record* outer_record = outermost ? nullptr : ctx.current;

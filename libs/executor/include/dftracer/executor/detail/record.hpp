@@ -91,10 +91,14 @@ public:
         refs_.store(refs_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
     /// Drops n references. Holding all of them, the caller frees the record
-    /// without a bus-locked decrement: new references come only from holders
-    /// of one (or under a lock their holder takes before releasing), so none
-    /// can appear meanwhile, and the acquire load orders the other holders'
-    /// releases before the delete.
+    /// without a bus-locked decrement: the acquire load orders the other
+    /// holders' releases before the delete. This rests on a rule every
+    /// add_ref() keeps: it is made by a holder of a reference, or through a
+    /// pointer borrowed under a lock that the lending holder takes before it
+    /// drops its reference (registry lock: live lists; queue lock: queued
+    /// entries, which is why for_each_queued() moves the next_job slot into
+    /// the locked queue rather than peeking at it). Then no reference can
+    /// appear once the count reads n.
     void release(std::uint32_t n = 1) noexcept {
         if (refs_.load(std::memory_order_acquire) == n || refs_.fetch_sub(n, std::memory_order_acq_rel) == n) {
             delete this;
