@@ -211,22 +211,24 @@ public:
     }
 
 private:
+    /// Stores the ended body's value or error (see store_value()).
+    pending_finish store_outcome() noexcept {
+        auto& p = body_.handle().promise();
+        if (p.error()) return this->store_error(p.error());
+        try {
+            if constexpr (std::is_void_v<T>) {
+                return this->store_value();
+            } else {
+                return this->store_value(p.take());
+            }
+        } catch (...) {
+            return this->store_error(std::current_exception());
+        }
+    }
+
     static void on_done(record* self) noexcept {
         auto& rec = static_cast<coroutine_record&>(*self);
-        auto& p = rec.body_.handle().promise();
-        if (p.error()) {
-            *rec.pending_out_ = rec.store_error(p.error());
-        } else {
-            try {
-                if constexpr (std::is_void_v<T>) {
-                    *rec.pending_out_ = rec.store_value();
-                } else {
-                    *rec.pending_out_ = rec.store_value(p.take());
-                }
-            } catch (...) {
-                *rec.pending_out_ = rec.store_error(std::current_exception());
-            }
-        }
+        *rec.pending_out_ = rec.store_outcome();
         // The frame is suspended at its final point and nothing touches it
         // after this returns: free it now rather than with the record, so a
         // finished coroutine holds no memory while handles to it live on.

@@ -401,8 +401,6 @@ template <>
 class value_record<void> : public record {
 public:
     pending_finish store_value() noexcept { return begin_finish() ? pending_finish::completed : pending_finish::none; }
-    void finish_value() noexcept { publish(store_value()); }
-    void finish_error(std::exception_ptr error) noexcept { publish(store_error(std::move(error))); }
 };
 
 /// A record whose body is a callable run once.
