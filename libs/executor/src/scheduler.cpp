@@ -77,6 +77,7 @@ scheduler::~scheduler() {
         std::abort();
     }
     shutdown(true);
+    while (pushes_from_elsewhere_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 // ---------------------------------------------------------------- submit/push
@@ -170,6 +171,19 @@ void scheduler::submit(record* rec, submit_options&& options) {
 }
 
 void scheduler::push(pool_kind kind, job j, bool to_back) { push(kind, j, to_back, current_worker()); }
+
+void scheduler::push_from_elsewhere(pool_kind kind, job j) {
+    worker* self = current_worker();
+    if (self != nullptr) {  // one of ours: the destructor joins it first
+        push(kind, j, false, self);
+        return;
+    }
+    // Counted before the job is queued, so whoever sees it run (and may then
+    // destroy this scheduler) also sees the count.
+    pushes_from_elsewhere_.fetch_add(1, std::memory_order_relaxed);
+    push(kind, j, false, nullptr);
+    pushes_from_elsewhere_.fetch_sub(1, std::memory_order_release);
+}
 
 void scheduler::wake_if_nobody_spins(pool& p) {
     // Dekker with the idle path: a spinner decrements `spinning` before it

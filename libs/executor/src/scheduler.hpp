@@ -269,6 +269,12 @@ public:
     // Task flow.
     void submit(record* rec, submit_options&& options);
     void push(pool_kind kind, job j, bool to_back);
+    /// push() for a thread that may belong to another executor and holds
+    /// nothing that keeps this one alive (a task finishing there resumes a
+    /// coroutine of this one): the job can run, and this executor be
+    /// destroyed, before push() returns, so the destructor waits for such
+    /// calls to leave.
+    void push_from_elsewhere(pool_kind kind, job j);
     /// push() for a caller that knows its worker (nullptr: not one of ours).
     void push(pool_kind kind, job j, bool to_back, worker* self);
     /// push()'s two steps: queue the job (may throw std::bad_alloc), then
@@ -414,6 +420,8 @@ private:
 
     std::atomic<bool> accepting_{true};
     std::atomic<bool> stopping_{false};
+    /// push_from_elsewhere() calls under way (~scheduler() waits for none).
+    std::atomic<std::uint32_t> pushes_from_elsewhere_{0};
     std::once_flag join_once_;
 
     // Counters: one block per worker plus one shared by all other threads.

@@ -43,7 +43,7 @@ struct resume_waiter final : waiter {
     pool_kind kind;
     void notify() noexcept override {
         root->resume_point = continuation;
-        sched.push(kind, reinterpret_cast<job>(root) | resume_bit, false);
+        sched.push_from_elsewhere(kind, reinterpret_cast<job>(root) | resume_bit);
         delete this;
     }
 };

@@ -212,3 +212,31 @@ TEST(Coroutines, AwaitingAnotherExecutorsHandleContinuesAtHome) {
     }(other.submit([] { return 1; })));
     EXPECT_EQ(where.get(), &home);
 }
+
+// The other executor's worker queues the resumed coroutine on `home`, then
+// looks at home's sleepers: home may run the coroutine, and be destroyed,
+// before that worker is done with it. Home's destructor must wait for it.
+// A stress test: the window is a few instructions wide, so the sanitizers
+// catch a destructor that does not wait only in some runs (the remote
+// handles are kept so that dropping them adds no ordering that hides it).
+TEST(Coroutines, ExecutorDestroyedRightAfterAResumeFromAnotherExecutor) {
+    executor other(executor_config{.threads = 1, .io_threads = 1});
+    std::vector<task_handle<int>> kept;
+    for (int round = 0; round < 200; ++round) {
+        executor home(executor_config{.threads = 1, .io_threads = 1});
+        test::event release;
+        auto remote = other.submit([&] {
+            release.wait();
+            return round;
+        });
+        kept.push_back(remote);
+        test::event awaiting;  // set just before the coroutine suspends on remote
+        auto resumed = home.spawn([](task_handle<int> h, test::event& before) -> task<int> {
+            before.set();
+            co_return co_await h;
+        }(remote, awaiting));
+        awaiting.wait();
+        release.set();
+        ASSERT_EQ(resumed.get(), round);
+    }
+}
