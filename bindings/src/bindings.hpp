@@ -23,13 +23,13 @@ void bind_watchdog(nb::module_& m);
 /// Waits for a record with the GIL released, in slices, checking for
 /// signals (Ctrl-C) between slices. `timeout` in seconds; None waits forever.
 /// Returns true once terminal. Raises the pending Python error on a signal.
-bool wait_interruptibly(detail::record& rec, std::optional<double> timeout);
+bool wait_interruptibly(task_record& rec, std::optional<double> timeout);
 
 /// Same loop for executor::wait_all_for.
 bool wait_all_interruptibly(executor& ex, std::optional<double> timeout);
 
 /// The Python exception object for a failed or cancelled task (new ref).
-nb::object exception_object(const detail::record& rec);
+nb::object exception_object(const task_record& rec);
 
 /// The native executor behind a Python Executor object (raises if unusable).
 executor& native_executor(nb::handle executor_object);

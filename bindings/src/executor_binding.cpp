@@ -117,9 +117,9 @@ public:
         auto* rec = new python_record(py_ref::borrow(fn.ptr()), py_ref::borrow(args.ptr()),
                                       kwargs.is_none() ? py_ref() : py_ref::borrow(kwargs.ptr()), &hooks_);
         if (deferred) rec->make_deferred();
-        detail::record_ref ref(rec);
+        task_record_ref ref(rec);
         try {
-            detail::submit_record(ex_->scheduler(), rec, std::move(options));
+            submit_record(*ex_, *rec, std::move(options));
         } catch (const executor_shut_down&) {
             throw nb::builtin_exception(nb::exception_type::runtime_error, "Runtime is shut down");
         }

@@ -6,12 +6,11 @@
 
 namespace dftracer::py {
 
-detail::pending_finish python_record::run() noexcept {
+task_outcome python_record::run() noexcept {
     if (!acquire_for_task()) {
         // Finalizing: the callable can no longer run. Its references are
         // leaked by py_ref rather than touched without an interpreter.
-        finish_error(std::make_exception_ptr(std::runtime_error("Python interpreter is shutting down")));
-        return detail::pending_finish::none;
+        return store_error(std::make_exception_ptr(std::runtime_error("Python interpreter is shutting down")));
     }
     PyObject* result = call_body();
     py_ref error;
@@ -27,13 +26,16 @@ detail::pending_finish python_record::run() noexcept {
     kwargs_.reset();
     if (result != nullptr && deferred_) {
         Py_DECREF(result);  // resolve() finishes the task later
-    } else if (result != nullptr) {
-        finish_value(py_ref::steal(result));
-    } else {
-        finish_error(std::make_exception_ptr(python_task_error(std::move(error), std::move(message))));
+        return task_outcome::none;
     }
+    if (result != nullptr) return store_value(py_ref::steal(result));
+    return store_error(std::make_exception_ptr(python_task_error(std::move(error), std::move(message))));
+}
+
+void python_record::after_run() noexcept {
+    // The outcome was published with the GIL held (waiters and the error
+    // dispatch see it at once); only now may the worker let it go.
     after_task();
-    return detail::pending_finish::none;  // published above, before after_task() lets the GIL go
 }
 
 PyObject* python_record::call_body() noexcept {

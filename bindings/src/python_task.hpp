@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <dftracer/executor/executor.hpp>
+#include <dftracer/executor/extension.hpp>
 #include <mutex>
 
 #include "py_ref.hpp"
@@ -31,7 +32,7 @@ private:
 
 using py_handle = task_handle<py_ref>;
 
-class python_record final : public detail::value_record<py_ref> {
+class python_record final : public value_task_record<py_ref> {
 public:
     /// All references are stolen; call with the GIL held.
     python_record(py_ref fn, py_ref args, py_ref kwargs, python_hooks* hooks) noexcept
@@ -49,7 +50,11 @@ public:
     /// only then is it registered as running.
     bool resolve(py_ref value, py_ref error) noexcept;
 
-    detail::pending_finish run() noexcept override;
+    /// Calls the body with the GIL and hands its outcome back (the executor
+    /// publishes it, then calls after_run(), which decides whether the
+    /// worker keeps the GIL for its next task).
+    task_outcome run() noexcept override;
+    void after_run() noexcept override;
     void on_terminal(task_state terminal) noexcept override;
 
 private:
@@ -62,10 +67,10 @@ private:
 };
 
 /// A new Task object (Python) sharing rec. GIL held.
-PyObject* new_task_object(detail::record& rec);
+PyObject* new_task_object(task_record& rec);
 
 /// Calls dispatch(task, exception) for a failed task. Defined with the Task
 /// binding. GIL held.
-void dispatch_failure(PyObject* dispatch, detail::record& failed);
+void dispatch_failure(PyObject* dispatch, task_record& failed);
 
 }  // namespace dftracer::py

@@ -12,11 +12,11 @@ namespace {
 nb::object cancelled_error_type() { return nb::module_::import_("concurrent.futures").attr("CancelledError"); }
 
 /// Runs a Python callable with the finished task; owned by the record.
-class python_done_callback final : public detail::completion_callback {
+class python_done_callback final : public task_completion_callback {
 public:
     python_done_callback(py_ref fn, py_ref task) : fn_(std::move(fn)), task_(std::move(task)) {}
 
-    void run(detail::record&) noexcept override {
+    void run(task_record&) noexcept override {
         auto call = [&] {
             PyObject* result = PyObject_CallOneArg(fn_.get(), task_.get());
             if (result == nullptr) {
@@ -44,7 +44,7 @@ const char* state_name(task_state s) { return to_string(s); }
 
 }  // namespace
 
-nb::object exception_object(const detail::record& rec) {
+nb::object exception_object(const task_record& rec) {
     const auto state = rec.state();
     if (!is_terminal(state) || state == task_state::completed) return nb::none();
     if (!rec.error()) return cancelled_error_type()(nb::str("task was cancelled"));
@@ -63,10 +63,10 @@ nb::object exception_object(const detail::record& rec) {
     }
 }
 
-PyObject* new_task_object(detail::record& rec) {
+PyObject* new_task_object(task_record& rec) {
     rec.add_ref();
     try {
-        return nb::cast(Task{py_handle(detail::record_ref(&rec))}).release().ptr();
+        return nb::cast(Task{py_handle(task_record_ref(&rec))}).release().ptr();
     } catch (nb::python_error& e) {
         e.restore();
         return nullptr;
@@ -76,9 +76,9 @@ PyObject* new_task_object(detail::record& rec) {
     }
 }
 
-void dispatch_failure(PyObject* dispatch, detail::record& failed) {
+void dispatch_failure(PyObject* dispatch, task_record& failed) {
     failed.add_ref();
-    nb::object task = nb::cast(Task{py_handle(detail::record_ref(&failed))});
+    nb::object task = nb::cast(Task{py_handle(task_record_ref(&failed))});
     nb::object error = exception_object(failed);
     PyObject* result = PyObject_CallFunctionObjArgs(dispatch, task.ptr(), error.ptr(), nullptr);
     if (result == nullptr) PyErr_WriteUnraisable(dispatch);
@@ -106,7 +106,7 @@ void bind_task(nb::module_& m) {
                     throw nb::python_error();
                 }
                 if (rec.state() == task_state::completed) {
-                    return nb::borrow(static_cast<detail::value_record<py_ref>&>(rec).value().get());
+                    return nb::borrow(static_cast<value_task_record<py_ref>&>(rec).value().get());
                 }
                 nb::object error = exception_object(rec);
                 restore_exception(error.ptr());

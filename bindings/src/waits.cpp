@@ -37,11 +37,11 @@ bool wait_in_slices(std::optional<double> timeout, WaitSlice&& wait_slice) {
 
 }  // namespace
 
-bool wait_interruptibly(detail::record& rec, std::optional<double> timeout) {
+bool wait_interruptibly(task_record& rec, std::optional<double> timeout) {
     if (rec.done()) return true;
     return wait_in_slices(timeout, [&](clock::duration slice) {
         auto deadline = clock::now() + slice;
-        return detail::wait_record(rec, &deadline);
+        return wait_for_record(rec, &deadline);
     });
 }
 

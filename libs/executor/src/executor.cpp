@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "dftracer/executor/extension.hpp"
+#include "dftracer/executor/task_group.hpp"
 #include "dftracer/executor/trace.hpp"
 #include "scheduler.hpp"
 #include "thread_context.hpp"
@@ -113,12 +115,38 @@ std::string describe_exception(const std::exception_ptr& error) {
     }
 }
 
-void submit_record(scheduler& sched, record* rec, submit_options&& options) { sched.submit(rec, std::move(options)); }
+scheduler& engine_of(executor& ex) noexcept { return *ex.impl_; }
+
+void submit_record(scheduler& sched, record* rec, submit_options&& options, bool adopt_caller_ref) {
+    sched.submit(rec, std::move(options), adopt_caller_ref);
+}
+
+void submit_records(scheduler& sched, record* const* recs, std::size_t n, const submit_options& options) {
+    sched.submit_batch(recs, n, options);
+}
 
 bool wait_record(record& rec, const clock::time_point* deadline) {
     if (rec.done()) return true;
     if (rec.owner == nullptr) throw std::logic_error("task was never submitted");
-    return rec.owner->wait(rec, deadline);
+    // A worker helps its own pool, whichever executor the task belongs to.
+    scheduler* own = thread_context::get().sched;
+    return (own != nullptr ? own : rec.owner)->wait(rec, deadline);
+}
+
+bool wait_group(executor& ex, group_state& group, const clock::time_point* deadline) {
+    if (group.idle()) return true;
+    scheduler* own = thread_context::get().sched;
+    return (own != nullptr ? *own : engine_of(ex)).wait_group(group, deadline);
+}
+
+pool_kind suspension_pool(record* root) noexcept {
+    worker* self = root->owner->current_worker();
+    return self != nullptr ? self->home->kind : root->pool;
+}
+
+void resume_later(record* root, std::coroutine_handle<> continuation, pool_kind pool) noexcept {
+    root->resume_point = continuation;
+    root->owner->push_from_elsewhere(pool, reinterpret_cast<job>(root) | resume_bit);
 }
 
 bool await_record(record& rec, record* root, std::coroutine_handle<> continuation) {
@@ -160,4 +188,11 @@ pool_kind current_pool_or(pool_kind fallback) noexcept {
 }
 
 }  // namespace detail
+
+void submit_record(executor& ex, task_record& rec, submit_options options) {
+    detail::submit_record(detail::engine_of(ex), &rec, std::move(options));
+}
+
+bool wait_for_record(task_record& rec, const clock::time_point* deadline) { return detail::wait_record(rec, deadline); }
+
 }  // namespace dftracer

@@ -62,7 +62,7 @@ std::vector<worker_sample> scheduler::sample_workers() const {
         s.running_since = from_ticks(w->since_ticks.load(std::memory_order_relaxed));
         s.waiting_for = w->waiting_for.load(std::memory_order_acquire);
         s.tasks_run = w->tasks_run.load(std::memory_order_relaxed);
-        s.queue_depth = w->queued();
+        s.queue_depth = w->queue.size();
         s.native_thread = w->native_thread.load(std::memory_order_relaxed);
         out.push_back(s);
     }
@@ -86,7 +86,6 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
     std::size_t queued_listed = 0;
     if (options.include_tasks) {
         for (worker* w : all_workers_) {
-            std::lock_guard<spin_lock> guard(w->queue_lock);
             w->for_each_queued([&](const record& rec) {
                 if (queued_listed < options.max_queued_tasks && rec.state() == task_state::queued) {
                     keep(info_of(rec));
@@ -156,15 +155,13 @@ record* scheduler::find_live_record(std::uint64_t id, bool* started, bool includ
     }
     if (started != nullptr) *started = false;
     for (worker* w : all_workers_) {
-        std::lock_guard<spin_lock> guard(w->queue_lock);
         record* found = nullptr;
         w->for_each_queued([&](record& rec) {
-            if (found == nullptr && rec.id == id) found = &rec;
+            if (found != nullptr || rec.id != id) return;
+            rec.add_ref();  // under the queue lock, which keeps the entry's reference
+            found = &rec;
         });
-        if (found != nullptr) {
-            found->add_ref();
-            return found;
-        }
+        if (found != nullptr) return found;
     }
     return nullptr;
 }

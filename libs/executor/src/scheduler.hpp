@@ -1,17 +1,15 @@
-// The executor's engine: pools, per-worker queues with stealing, the task
-// registry and the counters. Private to the library.
-//
-// Queues: each worker owns a LIFO `local` deque (tasks it spawned itself, for
-// locality in recursive work) and a FIFO `inbox` (tasks pushed from other
-// threads, round-robin). Idle workers steal from the front of others' queues.
-// A job is a record pointer whose low bit marks "resume a suspended coroutine"
-// rather than "start this task".
-//
-// Sleeping: an idle worker announces itself in its pool's sleeper count, then
-// re-checks the queues, then parks. Pushers fence and wake exactly one sleeper
-// when the count is non-zero, so a busy pool pays one relaxed load per push.
-// A push into a worker's own one-job slot wakes nobody while an idle worker
-// watches the slots (see sleep_until_work()).
+// The executor's engine: pools of workers, the task registry and the
+// counters, and the task flow from submit to publication. Private to the
+// library. Three named parts do the work that is subtle:
+//  - worker_queue (worker_queue.hpp): each worker's queued jobs and the
+//    steal rule;
+//  - event_count (event_count.hpp): how a pool's workers sleep and wake;
+//  - the run loop (run_loop.cpp): run_until(target, policy), the one loop
+//    by which a worker runs jobs (its main loop and every helping wait) and
+//    by which any thread waits.
+// A task is finished in one place: publish_outcome(), called by the worker
+// with what the record's run() handed back, or by whoever cancels or fails
+// it from outside (publish_finish()).
 #pragma once
 
 #include <atomic>
@@ -29,9 +27,10 @@
 #include "dftracer/executor/detail/spin_lock.hpp"
 #include "dftracer/executor/introspection.hpp"
 #include "dftracer/executor/types.hpp"
-#include "ring_queue.hpp"
+#include "event_count.hpp"
 #include "system.hpp"
 #include "thread_context.hpp"
+#include "worker_queue.hpp"
 
 namespace dftracer {
 class executor;
@@ -39,7 +38,6 @@ class executor;
 
 namespace dftracer::detail {
 
-using job = std::uintptr_t;
 inline constexpr job resume_bit = 1;
 inline record* job_record(job j) noexcept { return reinterpret_cast<record*>(j & ~resume_bit); }
 inline bool job_is_resume(job j) noexcept { return (j & resume_bit) != 0; }
@@ -149,60 +147,52 @@ inline task_counters::index finish_counter(task_state terminal, bool was_started
 
 class pool;
 
+/// A worker's clock for task boundaries: one read between two tasks is the
+/// finish time of the one and the start time of the next. The error this
+/// allows is one dequeue (the time to find the next job after a finish).
+/// A stamp is reusable only while no other code ran on the worker since
+/// (invalidate() otherwise). Owner thread only.
+class boundary_clock {
+public:
+    /// The time a task starts: the last finish stamp if still fresh, else now.
+    std::int64_t start() noexcept {
+        if (!fresh_) return now_ticks();
+        fresh_ = false;
+        return stamp_;
+    }
+    /// The time a task finishes (a fresh read), kept for the next start.
+    std::int64_t finish() noexcept {
+        stamp_ = now_ticks();
+        return stamp_;
+    }
+    /// The last finish() may start the next task.
+    void keep() noexcept { fresh_ = true; }
+    /// Other code runs before the next task: the stamp is stale.
+    void invalidate() noexcept { fresh_ = false; }
+
+private:
+    std::int64_t stamp_ = 0;
+    bool fresh_ = false;
+};
+
 struct alignas(64) worker {
     int id = 0;
     int index = 0;  // within its pool
     pool* home = nullptr;
 
-    spin_lock queue_lock;
-    ring_queue<job> local;
-    ring_queue<job> inbox;
-    /// Jobs in `local` and `inbox`. Read by spinning thieves: on its own
-    /// cache line, so polling it does not slow the owner's queue operations.
-    alignas(64) std::atomic<std::size_t> depth{0};
-    /// Parked (as an idle or helping sleeper). Beside the queue depth, which
-    /// thieves read anyway; both change rarely while the owner is busy.
-    std::atomic<bool> sleeping{false};
-    /// The newest job this worker pushed onto its own queue, outside the
-    /// lock: the owner fills it with a plain store (only the owner makes it
-    /// non-zero) and takes it back with one exchange, so a task that spawns
-    /// the next step and returns costs no queue lock. Others empty it with a
-    /// compare-exchange (thieves) or move it into `local` under the lock
-    /// (for_each_queued()). It counts as the newest entry of `local`.
-    /// On a line of its own: a task that spawns the next step writes it
-    /// every step, so thieves read it less often than `depth` (try_steal()).
-    alignas(64) std::atomic<job> next_job{0};
-    /// Jobs the owner has put into `next_job`: a thief tells a job that
-    /// stays there from a new one at a reused address by it.
-    std::atomic<std::uint32_t> next_job_pushes{0};
-
-    alignas(64) parker park;
+    worker_queue queue;
 
     // Lock-free introspection slots (written by this worker only).
-    std::atomic<std::uint64_t> task_id{0};
+    alignas(64) std::atomic<std::uint64_t> task_id{0};
     std::atomic<std::int64_t> since_ticks{0};
     std::atomic<std::uint64_t> waiting_for{0};
     std::atomic<std::uint64_t> tasks_run{0};
     /// Next task id this worker hands out, and the end of its reserved block.
     std::uint64_t next_id = 0;
     std::uint64_t id_limit = 0;
-    /// Time the last task on this worker finished, reused as the start time
-    /// of a task picked up right after it (saves a clock read per task);
-    /// `boundary_fresh` says nothing has run on this worker since.
-    std::int64_t last_finish_ticks = 0;
-    bool boundary_fresh = false;
-
-    /// What this worker, as a thief, last saw in each pool peer's
-    /// `next_job` (by peer index), the peer's next_job_pushes then, and
-    /// since when. Owner thread only.
-    struct sighting {
-        job seen = 0;
-        std::uint32_t pushes = 0;
-        std::int64_t first_seen_ns = 0;
-    };
-    std::vector<sighting> sightings;
-    /// As the pool's slot watcher: the sum of the peers' next_job_pushes at
-    /// the last look. Owner thread only.
+    boundary_clock clock;
+    /// As the pool's slot watcher: the sum of the peers' slot pushes at the
+    /// last look. Owner thread only.
     std::uint64_t watched_pushes = 0;
 
     registry_shard registry;
@@ -217,27 +207,13 @@ struct alignas(64) worker {
     std::thread thread;
     std::atomic<std::uint64_t> native_thread{0};
 
-    void update_depth() noexcept { depth.store(local.size() + inbox.size(), std::memory_order_relaxed); }
-    /// Jobs queued on this worker, the `next_job` slot included.
-    std::size_t queued() const noexcept {
-        return depth.load(std::memory_order_relaxed) + (next_job.load(std::memory_order_relaxed) != 0 ? 1 : 0);
-    }
-    /// With queue_lock held: fn(record&) for every queued task (resume
-    /// entries of suspended coroutines left out), the `next_job` slot's
-    /// first moved to the back of `local` so it is listed too. May throw
-    /// std::bad_alloc (before the job leaves the slot).
+    /// fn(record&) for every queued task (resume entries of suspended
+    /// coroutines left out), under the queue lock. May throw std::bad_alloc.
     template <class Fn>
     void for_each_queued(Fn&& fn) {
-        local.reserve_one();
-        if (job j = next_job.exchange(0, std::memory_order_acquire)) {
-            local.push_back(j);
-            update_depth();
-        }
-        for (const auto* q : {&local, &inbox}) {
-            q->for_each([&](job queued) {
-                if (!job_is_resume(queued)) fn(*job_record(queued));
-            });
-        }
+        queue.for_each_queued([&](job queued) {
+            if (!job_is_resume(queued)) fn(*job_record(queued));
+        });
     }
 };
 
@@ -245,29 +221,62 @@ class pool {
 public:
     pool_kind kind = pool_kind::compute;
     std::vector<std::unique_ptr<worker>> workers;
-    std::atomic<std::uint32_t> sleepers{0};
-    /// Idle workers still spinning for work. While one spins, a push needs
-    /// no wake-up: the spinner will find the job (and wakes the next sleeper
-    /// if it finds more than it can take).
-    std::atomic<std::uint32_t> spinning{0};
-    /// 1 while an idle worker watches the pool's `next_job` slots (see
-    /// scheduler::sleep_until_work()): a push into a slot then needs no
-    /// wake-up either.
-    std::atomic<std::uint32_t> watching{0};
+    /// Sleeping, spinning and slot watching of this pool's workers.
+    event_count sleep;
     std::atomic<std::uint32_t> round_robin{0};
 
     /// Any job queued on a worker of this pool; with `include_slots` false,
-    /// only the locked queues count (see worker::next_job).
+    /// only the locked queues count (see worker_queue).
     bool has_queued_work(bool include_slots = true) const noexcept;
+};
+
+/// Whom a wait wakes when its target is reached: a worker (through its
+/// pool's event count) or a thread outside the pools (its parker).
+struct wake_ref {
+    event_count* sleep = nullptr;
+    std::size_t index = 0;
+    parker* park = nullptr;
+    void wake() const noexcept {
+        if (park != nullptr) {
+            park->unpark();
+        } else {
+            sleep->wake(index);
+        }
+    }
+    bool operator==(const wake_ref&) const = default;
+};
+
+/// How run_until() runs and sleeps (see run_loop.cpp).
+enum class wait_policy : std::uint8_t {
+    /// A worker's main loop: runs any job; when idle spins, then sleeps as
+    /// a pool sleeper (or watches the slots). Its target is shutdown.
+    worker_main,
+    /// A worker waiting inside a task: runs queued jobs meanwhile (any, up
+    /// to a nesting depth; beyond it only its own recent children), sleeps
+    /// as a pool sleeper (or, deep, unannounced).
+    helping,
+    /// A thread outside this executor's pools: watches the target briefly,
+    /// then parks until woken.
+    outside,
 };
 
 class scheduler {
 public:
+    /// Workers one executor may have, per pool: sizes above it are refused
+    /// before anything is allocated.
+    static constexpr int max_threads_per_pool = 4096;
+
     scheduler(executor& owner, const executor_config& config);
     ~scheduler();
 
     // Task flow.
-    void submit(record* rec, submit_options&& options);
+    /// Assigns id and times, counts and queues a fresh record. The caller's
+    /// reference stays the caller's unless `adopt_caller_ref` (then the
+    /// executor takes it over: fire-and-forget).
+    void submit(record* rec, submit_options&& options, bool adopt_caller_ref = false);
+    /// submit() for n fresh records sharing `options`: one queue lock per
+    /// target worker and one wake-up round for the whole batch.
+    void submit_batch(record* const* recs, std::size_t n, const submit_options& options);
     void push(pool_kind kind, job j, bool to_back);
     /// push() for a thread that may belong to another executor and holds
     /// nothing that keeps this one alive (a task finishing there resumes a
@@ -275,18 +284,18 @@ public:
     /// destroyed, before push() returns, so the destructor waits for such
     /// calls to leave.
     void push_from_elsewhere(pool_kind kind, job j);
-    /// push() for a caller that knows its worker (nullptr: not one of ours).
-    void push(pool_kind kind, job j, bool to_back, worker* self);
-    /// push()'s two steps: queue the job (may throw std::bad_alloc), then
-    /// wake a sleeper if no worker spins (allocates nothing). enqueue()
-    /// sets `into_slot` when the job went into the caller's `next_job` slot.
-    pool& enqueue(pool_kind kind, job j, bool to_back, worker* self, bool& into_slot);
-    void announce(pool& p, bool into_slot);
+    /// Finishes rec from outside its run (cancel, fail_task, a binding's
+    /// deferred resolve): the winner of begin_finish()/begin_cancel() calls
+    /// it once.
     void publish_finish(record& rec, task_state terminal) noexcept;
     bool cancel(record& rec) noexcept;
 
-    // Waiting.
+    // Waiting (run_loop.cpp).
+    /// Blocks until rec (of any executor) is terminal or the deadline
+    /// passes. On a worker of this scheduler it helps its own pool.
     bool wait(record& rec, const clock::time_point* deadline);
+    /// As wait(), for the tasks of a group.
+    bool wait_group(group_state& group, const clock::time_point* deadline);
     bool await(record& rec, record* root, std::coroutine_handle<> continuation);
     bool wait_all(const clock::time_point* deadline);
     bool reschedule(record* root, std::coroutine_handle<> h, pool_kind kind, bool always_hop);
@@ -318,41 +327,64 @@ public:
     }
 
 private:
-    friend class worker_loop;
-
     void worker_main(worker& w);
+
+    // ---- the run loop (run_loop.cpp)
+    /// Runs jobs (by `policy`) until target.done() or the deadline passes;
+    /// true if the target was reached. `w`: the calling worker, or null
+    /// with the `outside` policy.
+    template <class Target>
+    bool run_until(Target& target, wait_policy policy, worker* w, const clock::time_point* deadline);
+    /// w's own next job, else a stolen one; 0 if none.
+    job find_work(worker& w, bool look_at_slots);
     /// An idle worker's short spin (then a few yields) for work; 0 if none came.
     job spin_for_work(worker& w);
-    /// Own queue first, then steal (see try_steal()).
-    job find_work(worker& w, bool look_at_slots = true);
-    bool try_pop_own(worker& w, job& out);
-    /// Takes the oldest job of another worker of w's pool. A victim's
-    /// `next_job` is taken only once w has seen that same job sitting there,
-    /// with nothing pushed into the slot meanwhile, for
-    /// slot_steal_after_ns (or its owner sleeps): an owner that spawns a
-    /// step and returns takes it back within nanoseconds, and stealing it
-    /// would move a dependent chain between cores on every step. Slots are
-    /// looked at only with `look_at_slots`.
+    /// The main loop's sleep: parks w until work arrives (or, as the slot
+    /// watcher, naps). `watching` says whether w is the pool's slot
+    /// watcher; returns whether it still is.
+    bool idle_sleep(worker& w, bool watching);
+    /// Whether peers of w use their slots: one holds a job, or one pushed
+    /// into its slot since w last looked (updates w.watched_pushes).
+    bool slots_in_use(worker& w) noexcept;
+    /// What a worker does each time it runs out of jobs.
+    void on_idle(worker& w) noexcept;
+    /// Takes the oldest job of another worker of w's pool (worker_queue's
+    /// steal rule). Slots are looked at only with `look_at_slots`.
     bool try_steal(worker& w, job& out, bool look_at_slots);
-    /// `outermost`: called from worker_main(), with nothing else on this
+    /// Runs rec on this worker now if nobody started it (same pool only).
+    bool claim_inline(worker& w, record& rec);
+
+    // ---- queues and wake-ups
+    /// Queues j; returns whether it went into the caller's own-job slot.
+    /// May throw std::bad_alloc.
+    bool enqueue(pool& p, job j, bool to_back, worker* self);
+    /// The wake-up after enqueue() (allocates nothing).
+    void announce(pool& p, bool into_slot) noexcept;
+    /// After an idle worker found work: wakes another for what is still
+    /// queued (the locked queues, or slots nobody watches).
+    void pass_on_wake(pool& p) noexcept;
+    void wake_all() noexcept;
+
+    // ---- running and finishing one task
+    /// `outermost`: called from the main loop, with nothing else on this
     /// thread's stack (no outer task to save and restore).
     void run_job(worker& w, job j, bool outermost = false);
-    /// What a run left to its caller besides the caller's own reference.
+    /// Runs rec and publishes the outcome its body hands back. Returns what
+    /// the run left besides the caller's own reference.
     enum class run_left : std::uint8_t {
         nothing,
         reference,         ///< rec finished: drop its finish reference too
         linked_reference,  ///< rec finished and is still linked: retire() it
     };
-    /// Runs rec and publishes the outcome its body hands back (or finds the
-    /// one it published itself, see publish_finish()).
     [[nodiscard]] run_left run_claimed(worker& w, record* rec, bool first_run, bool outermost = false);
     /// After a run: drops the caller's `held` references on rec plus what
     /// the run left, retiring rec if it stays linked.
     void drop_after_run(worker& w, record* rec, run_left left, std::uint32_t held) noexcept;
-    /// publish_finish()'s steps, for a record finishing on `self` (nullptr:
-    /// not a worker of ours), `own_task` if it is the task this thread runs.
-    /// Returns whether rec stays in self's live list (see worker::retired).
-    /// The finish reference is left to the caller.
+    /// The one place a task is finished: stamps, state, waiters, group,
+    /// registry, counters. `self`: the worker it finishes on (null: not
+    /// one of ours); `own_task`: its run() handed the outcome back. Returns
+    /// whether rec stays in self's live list (see worker::retired). The
+    /// finish reference is left to the caller.
     bool publish_outcome(record& rec, task_state terminal, worker* self, bool own_task) noexcept;
     /// Hands the caller's `refs` references on a finished rec, still in w's
     /// live list, to w.retired (moving out the one there before).
@@ -365,33 +397,6 @@ private:
     /// With w.registry.lock held: a finished rec from w's live list to its
     /// history.
     void to_history_locked(worker& w, record& rec) noexcept;
-    /// Parks w until work arrives. A job in a peer's `next_job` slot is
-    /// normally taken back by its owner within nanoseconds, but an owner
-    /// running a long task leaves it there, so while slots are in use one
-    /// idle worker of the pool watches them: it naps for slot_watch_nap at a
-    /// time instead of parking, and looks again (try_steal() takes a job
-    /// that stayed). Meanwhile pushes into slots wake nobody
-    /// (wake_for_slot()), so a chain of tasks on one worker neither wakes
-    /// the others at every step nor keeps one spinning beside it.
-    /// `watching` says whether w is that worker; returns whether it still
-    /// is.
-    bool sleep_until_work(worker& w, bool watching);
-    /// Whether peers of w use their slots: one holds a job, or one pushed
-    /// into its slot since w last looked (updates w.watched_pushes).
-    bool slots_in_use(worker& w) noexcept;
-    void wake_one(pool& p);
-    void wake_if_nobody_spins(pool& p);
-    /// A wake-up for a job pushed into a slot: none while a worker spins or
-    /// watches the slots.
-    void wake_for_slot(pool& p);
-    /// After an idle worker found work: wakes another for what is still
-    /// queued (the locked queues, or slots nobody watches).
-    void pass_on_wake(pool& p);
-    void wake_all();
-    bool help_once(worker& w);
-    /// Runs rec on this worker now if nobody started it (same pool only).
-    bool claim_inline(worker& w, record& rec);
-    bool help_with_own_children(worker& w);
     std::uint64_t outstanding() const noexcept;
     void notify_idle_waiters();
     /// Wakes wait_all() callers if everything they wait for has finished.
@@ -411,6 +416,8 @@ private:
     void unlink_locked(registry_shard& s, record& rec) noexcept;
     /// Calls the error hook for a failed task (cold path).
     [[gnu::cold, gnu::noinline]] void report_failure(record& rec) noexcept;
+    /// submit()'s bookkeeping before a record is queued (id, times, counts).
+    void prepare(record* rec, worker* self, std::uint32_t executor_refs) noexcept;
 
     executor& owner_;
     executor_config config_;
@@ -446,7 +453,7 @@ private:
     alignas(64) std::atomic<std::uint32_t> idle_waiters_{0};
     std::atomic<std::uint64_t> exempt_{0};  // tasks blocked inside wait_all()
     std::mutex idle_mutex_;
-    std::vector<parker*> idle_parkers_;
+    std::vector<wake_ref> idle_wakers_;
 };
 
 template <class Fn>

@@ -13,14 +13,6 @@ struct thread_context {
     worker* self = nullptr;
     record* current = nullptr;  ///< innermost task running on this thread
     int depth = 0;              ///< tasks nested on this thread's stack
-    /// The running task (== current) whose finish reference publish_finish()
-    /// left for run_claimed()'s caller to drop with the queue's in one atomic
-    /// step; `left_linked`: and left it in the worker's live list, for the
-    /// caller to retire (see scheduler::retire()). Only for tasks published
-    /// from inside their own run() (Python's, or one failed from inside
-    /// itself): the others hand their outcome back to run_claimed().
-    record* finish_ref_left = nullptr;
-    bool left_linked = false;
 
     static thread_context& get() noexcept {
         thread_local thread_context ctx;

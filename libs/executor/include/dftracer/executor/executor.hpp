@@ -19,33 +19,20 @@
 #include <vector>
 
 #include "dftracer/executor/detail/record.hpp"
+#include "dftracer/executor/detail/submit.hpp"
 #include "dftracer/executor/introspection.hpp"
 #include "dftracer/executor/task.hpp"
 #include "dftracer/executor/task_handle.hpp"
 #include "dftracer/executor/types.hpp"
+#include "dftracer/executor/when_all.hpp"
 
 namespace dftracer {
 
-namespace detail {
-/// Assigns id and times, registers and queues a fresh record. The caller
-/// keeps its reference (the one every new record starts with) and holds it
-/// across the call; the executor adds its own. Throws executor_shut_down
-/// after shutdown began. Defined in the scheduler.
-void submit_record(scheduler& sched, record* rec, submit_options&& options);
-
-template <class T>
-task_handle<T> spawn_on(scheduler& sched, task<T> body, submit_options options) {
-    if (!body.valid()) throw std::invalid_argument("spawn: empty task");
-    auto* rec = new coroutine_record<T>(std::move(body));
-    record_ref ref(rec);
-    submit_record(sched, rec, std::move(options));
-    return task_handle<T>(std::move(ref));
-}
-}  // namespace detail
-
 class executor {
 public:
-    /// Starts the workers. Throws std::invalid_argument for negative sizes.
+    /// Starts the workers. Throws std::invalid_argument for negative sizes
+    /// and for more than 4096 threads in a pool (checked before anything is
+    /// allocated; every worker costs the same memory whatever the size).
     explicit executor(executor_config config = {});
     ~executor();
     executor(const executor&) = delete;
@@ -67,6 +54,46 @@ public:
         detail::record_ref ref(rec);
         detail::submit_record(*impl_, rec, std::move(options));
         return task_handle<result>(std::move(ref));
+    }
+
+    /// Fire-and-forget submit(): queues fn() without making a handle. The
+    /// task is counted, visible in progress and waited for by wait_all() like
+    /// any other; its result is dropped and a failure reaches only
+    /// config.on_error and the counts. Throws as submit() does.
+    template <class F>
+    void post(F&& fn, submit_options options = {}) {
+        using result = std::invoke_result_t<std::decay_t<F>&>;
+        auto* rec = new detail::callable_record<result, std::decay_t<F>>(std::forward<F>(fn));
+        try {
+            detail::submit_record(*impl_, rec, std::move(options), true);
+        } catch (...) {
+            // Not queued: the reference is still the caller's (a task
+            // failed by a queue that could not grow was published already).
+            rec->release();
+            throw;
+        }
+    }
+
+    /// Submits every callable of `fns` (a range; each is moved, or copied
+    /// from an lvalue range) with the same options, and returns their
+    /// handles in order. Cheaper than one submit() each: the batch is
+    /// spread over the pool's queues with one lock per queue touched and at
+    /// most one wake-up per worker. Throws std::bad_alloc before anything
+    /// is queued if the records cannot be made, executor_shut_down after
+    /// shutdown() began (tasks already queued are then cancelled).
+    template <class Range>
+    auto submit_batch(Range&& fns, submit_options options = {}) {
+        using fn_type = std::decay_t<decltype(*std::begin(fns))>;
+        using result = std::invoke_result_t<fn_type&>;
+        std::vector<task_handle<result>> handles;
+        std::vector<detail::record*> records;
+        for (auto&& fn : fns) {
+            auto* rec = new detail::callable_record<result, fn_type>(std::forward<decltype(fn)>(fn));
+            handles.emplace_back(detail::record_ref(rec));
+            records.push_back(rec);
+        }
+        detail::submit_records(*impl_, records.data(), records.size(), options);
+        return handles;
     }
 
     /// Starts a coroutine on options.pool and returns its handle.
@@ -134,9 +161,9 @@ public:
     /// The executor whose worker is the calling thread, or null.
     static executor* current() noexcept;
 
-    detail::scheduler& scheduler() noexcept { return *impl_; }
-
 private:
+    friend detail::scheduler& detail::engine_of(executor& ex) noexcept;
+
     std::unique_ptr<detail::scheduler> impl_;
 };
 
@@ -150,96 +177,6 @@ bool stop_requested() noexcept;
 /// Global worker index of the calling thread, or -1 off-pool.
 int worker_id() noexcept;
 }  // namespace this_task
-
-/// Runs every task concurrently on the executor running the awaiting
-/// coroutine (each is spawned on the current pool) and returns their results
-/// in order. The first failure is rethrown after all have finished.
-template <class T>
-task<std::vector<T>> when_all(std::vector<task<T>> tasks);
-
-namespace detail {
-scheduler& scheduler_of(record* root);
-pool_kind current_pool_or(pool_kind fallback) noexcept;
-
-template <class T>
-task<std::vector<T>> when_all_impl(std::vector<task<T>> tasks, record* root) {
-    auto& sched = scheduler_of(root);
-    std::vector<task_handle<T>> handles;
-    handles.reserve(tasks.size());
-    for (auto& t : tasks) {
-        handles.push_back(spawn_on(sched, std::move(t), {root->name, current_pool_or(root->pool), {}}));
-    }
-    std::vector<T> results;
-    std::exception_ptr first_error;
-    results.reserve(handles.size());
-    for (auto& h : handles) {
-        try {
-            results.push_back(co_await h);
-        } catch (...) {
-            if (!first_error) first_error = std::current_exception();
-        }
-    }
-    if (first_error) std::rethrow_exception(first_error);
-    co_return results;
-}
-
-/// Awaitable returning the awaiting coroutine's root record.
-struct current_root {
-    record* root = nullptr;
-    bool await_ready() const noexcept { return false; }
-    template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
-        root = h.promise().root();
-        return false;
-    }
-    record* await_resume() const {
-        if (root == nullptr) throw std::logic_error("when_all needs a task spawned on an executor");
-        return root;
-    }
-};
-}  // namespace detail
-
-template <class T>
-task<std::vector<T>> when_all(std::vector<task<T>> tasks) {
-    detail::record* root = co_await detail::current_root{};
-    co_return co_await detail::when_all_impl(std::move(tasks), root);
-}
-
-/// void tasks: waits for all, rethrows the first failure.
-inline task<void> when_all(std::vector<task<void>> tasks) {
-    detail::record* root = co_await detail::current_root{};
-    auto& sched = detail::scheduler_of(root);
-    std::vector<task_handle<void>> handles;
-    handles.reserve(tasks.size());
-    for (auto& t : tasks) {
-        handles.push_back(detail::spawn_on(sched, std::move(t), {root->name, detail::current_pool_or(root->pool), {}}));
-    }
-    std::exception_ptr first_error;
-    for (auto& h : handles) {
-        try {
-            co_await h;
-        } catch (...) {
-            if (!first_error) first_error = std::current_exception();
-        }
-    }
-    if (first_error) std::rethrow_exception(first_error);
-}
-
-namespace detail {
-template <class T>
-struct spawn_awaiter {
-    task<T> body;
-    pool_kind pool;
-    record* root = nullptr;
-    bool await_ready() const noexcept { return false; }
-    template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
-        root = h.promise().root();
-        return false;
-    }
-    task_handle<T> await_resume() { return spawn_on(scheduler_of(root), std::move(body), {{}, pool, {}}); }
-};
-}  // namespace detail
 
 /// Spawns a coroutine on the executor running the awaiting coroutine:
 /// `auto h = co_await spawn(child(), pool_kind::compute);` returns at once

@@ -16,27 +16,15 @@
 #include <utility>
 
 #include "dftracer/executor/detail/block_pool.hpp"
+#include "dftracer/executor/detail/group_state.hpp"
 #include "dftracer/executor/detail/spin_lock.hpp"
+#include "dftracer/executor/detail/waiter.hpp"
 #include "dftracer/executor/types.hpp"
 
 namespace dftracer::detail {
 
 class scheduler;
 class record;
-
-/// A party blocked on a record. notify() is called exactly once, with the
-/// record's waiter lock held, when the record reaches a terminal state (unless
-/// the waiter removed itself first). It must be short and must not touch the
-/// record's waiter list.
-struct waiter {
-    waiter* prev = nullptr;
-    waiter* next = nullptr;
-    bool linked = false;
-    virtual void notify() noexcept = 0;
-
-protected:
-    ~waiter() = default;
-};
 
 /// Work to run once when a record reaches a terminal state, after its waiters
 /// were woken and outside every executor lock (so it may block, e.g. on a
@@ -55,12 +43,14 @@ protected:
 /// outcome. Reported as running.
 inline constexpr std::uint8_t finishing_state = 5;
 
-/// Called by record subclasses; defined in the scheduler.
+/// Finishes a record from outside its run (cancel, fail, a binding's
+/// deferred resolve); defined in the scheduler.
 void publish_finish(record& rec, task_state terminal) noexcept;
 
-/// An outcome a record stored and left for its caller to publish (with
-/// publish_finish()): the caller of a store_* or run() that returns
-/// `completed` or `failed` won begin_finish() and must publish it.
+/// An outcome a record stored and left for its caller to publish: the
+/// caller of a store_* or run() that returns `completed` or `failed` won
+/// begin_finish() and must publish it (the scheduler, for run(); publish()
+/// for the others).
 enum class pending_finish : std::uint8_t { none, completed, failed };
 inline task_state terminal_of(pending_finish pending) noexcept {
     return pending == pending_finish::completed ? task_state::completed : task_state::failed;
@@ -74,6 +64,7 @@ public:
     record(const record&) = delete;
     record& operator=(const record&) = delete;
     virtual ~record() {
+        if (group != nullptr) group->release();
         for (completion_callback* cb = callbacks_; cb != nullptr;) {
             completion_callback* next = cb->next;
             cb->discard();
@@ -106,10 +97,16 @@ public:
     }
 
     /// Runs the task body, or resumes its coroutine at its suspension point.
-    /// Never throws: the outcome is recorded in the record, and either
-    /// published (then `none`) or left for the caller to publish (the
-    /// scheduler does that for the task it runs without another call).
+    /// Never throws. Hands the outcome back (`completed` or `failed`, stored
+    /// with store_value()/store_error()) for the scheduler to publish, or
+    /// `none` while the task goes on (a suspended coroutine, a deferred
+    /// body) or when someone else finished it meanwhile.
     virtual pending_finish run() noexcept = 0;
+    /// Called on the worker right after the scheduler published the outcome
+    /// run() handed back (or right after run() returned `none`), before the
+    /// worker looks for its next job. For subclasses (bindings: e.g. when to
+    /// let a language's global lock go).
+    virtual void after_run() noexcept {}
     /// True for records whose body is a coroutine (resumable more than once).
     bool is_coroutine() const noexcept { return kind_ == task_kind::coroutine; }
     task_kind kind() const noexcept { return kind_; }
@@ -169,24 +166,14 @@ public:
     bool add_waiter(waiter& w) noexcept {
         std::lock_guard<spin_lock> guard(waiters_lock_);
         if (!open_for_listeners()) return false;
-        w.prev = nullptr;
-        w.next = waiters_;
-        if (waiters_) waiters_->prev = &w;
-        waiters_ = &w;
-        w.linked = true;
+        waiters_.link(w);
         return true;
     }
     /// Unlinks w if it is still linked. After this returns, notify() is not
     /// running and will not run for w.
     void remove_waiter(waiter& w) noexcept {
         std::lock_guard<spin_lock> guard(waiters_lock_);
-        if (!w.linked) return;
-        if (w.prev)
-            w.prev->next = w.next;
-        else
-            waiters_ = w.next;
-        if (w.next) w.next->prev = w.prev;
-        w.linked = false;
+        waiters_.unlink(w);
     }
     /// Queues cb to run when the record finishes. False if it already has
     /// (the caller keeps cb and should run it itself).
@@ -209,13 +196,7 @@ public:
         completion_callback* callbacks = nullptr;
         {
             std::lock_guard<spin_lock> guard(waiters_lock_);
-            for (waiter* w = waiters_; w != nullptr;) {
-                waiter* next = w->next;
-                w->linked = false;
-                w->notify();
-                w = next;
-            }
-            waiters_ = nullptr;
+            waiters_.notify_all();
             callbacks = std::exchange(callbacks_, nullptr);
         }
         if (callbacks == nullptr) return false;
@@ -234,8 +215,11 @@ public:
         return true;
     }
 
-    /// Cooperative cancellation of a running task.
-    bool stop_requested() const noexcept { return stop_.load(std::memory_order_relaxed); }
+    /// Cooperative cancellation of a running task (asked of it, or of its
+    /// group).
+    bool stop_requested() const noexcept {
+        return stop_.load(std::memory_order_relaxed) || (group != nullptr && group->cancelled());
+    }
     void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
 
     /// The failure's exception (null unless failed with one) and its what().
@@ -262,6 +246,9 @@ public:
     std::coroutine_handle<> resume_point{};
     std::atomic<int> worker{-1};
     int live_shard = -1;
+    /// The task_group this task belongs to (one reference held), or null.
+    /// Set before the record is queued.
+    group_state* group = nullptr;
     pool_kind pool = pool_kind::compute;
 
 protected:
@@ -333,7 +320,7 @@ private:
     bool was_started_ = false;
     spin_lock waiters_lock_;
     std::atomic<std::uint32_t> refs_{1};
-    waiter* waiters_ = nullptr;
+    waiter_list waiters_;
     completion_callback* callbacks_ = nullptr;
     std::exception_ptr error_;
     std::unique_ptr<std::string> message_;  // only failed tasks pay for the string
