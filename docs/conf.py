@@ -31,7 +31,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.intersphinx",
     "breathe",
+    "sphinx.ext.graphviz",
 ]
+graphviz_output_format = "svg"
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "examples", "perf"]
 templates_path: list[str] = []

@@ -15,14 +15,17 @@ BUILD="$ROOT/build/ci"
 DOCS_VENV="${DFTRACER_DOCS_VENV:-$BUILD/wheel-venv}"
 HTML="${DFTRACER_DOCS_HTML:-$BUILD/docs-html}"
 
-if ! command -v doxygen >/dev/null 2>&1; then
-  echo "test-docs: installing doxygen"
+need_apt=()
+command -v doxygen >/dev/null 2>&1 || need_apt+=(doxygen)
+command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)  # the design page's figures
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "test-docs: installing ${need_apt[*]}"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y -q doxygen >/dev/null 2>&1 || {
+  $SUDO apt-get install -y -q "${need_apt[@]}" >/dev/null 2>&1 || {
     $SUDO apt-get update -q >/dev/null
-    $SUDO apt-get install -y -q doxygen >/dev/null
+    $SUDO apt-get install -y -q "${need_apt[@]}" >/dev/null
   }
 fi
 

@@ -120,8 +120,13 @@ DFTRACER_INLINE_STEP void scheduler::prepare(record* rec, worker* self, std::uin
 }
 
 void scheduler::submit(record* rec, submit_options&& options, bool adopt_caller_ref) {
-    if (!accepting_.load(std::memory_order_acquire)) throw executor_shut_down();
-    if (options.timeout.count() < 0) throw std::invalid_argument("timeout must be >= 0");
+    // Refused before anything is queued: an adopted reference goes here.
+    auto refuse = [&](auto error) {
+        if (adopt_caller_ref) rec->release();
+        throw error;
+    };
+    if (!accepting_.load(std::memory_order_acquire)) refuse(executor_shut_down());
+    if (options.timeout.count() < 0) refuse(std::invalid_argument("timeout must be >= 0"));
     if (!options.name.empty()) rec->name = std::move(options.name);  // most tasks have none
     rec->pool = options.pool;
     rec->timeout_ns = options.timeout.count();
@@ -139,8 +144,8 @@ void scheduler::submit(record* rec, submit_options&& options, bool adopt_caller_
     } catch (...) {
         // Out of memory growing a queue: the task was counted but never
         // queued. Fail it, so the counts still add up and wait_all() does
-        // not wait for it, and drop the queue's reference; then tell the
-        // caller.
+        // not wait for it, and drop the queue's reference (an adopted
+        // caller's reference); then tell the caller.
         if (rec->begin_cancel()) rec->finish_with(std::current_exception());
         rec->release();
         throw;

@@ -64,14 +64,7 @@ public:
     void post(F&& fn, submit_options options = {}) {
         using result = std::invoke_result_t<std::decay_t<F>&>;
         auto* rec = new detail::callable_record<result, std::decay_t<F>>(std::forward<F>(fn));
-        try {
-            detail::submit_record(*impl_, rec, std::move(options), true);
-        } catch (...) {
-            // Not queued: the reference is still the caller's (a task
-            // failed by a queue that could not grow was published already).
-            rec->release();
-            throw;
-        }
+        detail::submit_record(*impl_, rec, std::move(options), true);  // takes the record's reference
     }
 
     /// Submits every callable of `fns` (a range; each is moved, or copied

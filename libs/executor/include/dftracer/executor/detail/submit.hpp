@@ -30,8 +30,9 @@ pool_kind current_pool_or(pool_kind fallback) noexcept;
 
 /// Assigns id and times, registers and queues a fresh record. The caller
 /// keeps its reference (the one every new record starts with) and holds it
-/// across the call, unless `adopt_caller_ref` (then the executor takes it:
-/// fire-and-forget). Throws executor_shut_down after shutdown began.
+/// across the call, unless `adopt_caller_ref` (then the executor takes it,
+/// whether the call returns or throws: fire-and-forget). Throws
+/// executor_shut_down after shutdown began.
 void submit_record(scheduler& sched, record* rec, submit_options&& options, bool adopt_caller_ref = false);
 /// submit_record() for n fresh records sharing `options`.
 void submit_records(scheduler& sched, record* const* recs, std::size_t n, const submit_options& options);
