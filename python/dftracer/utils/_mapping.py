@@ -61,16 +61,20 @@ def bounded_map(submit: Callable[[tuple[Any, ...]], S], fn: object, iterables: t
     submitted = [submit(items) for items in first]
     more = None if buffersize is None else calls
     if ordered:
-        return _in_order(submit, collections.deque(submitted), more, deadline)
-    arrivals: Arrivals[Any] = Arrivals()
-    for pending in submitted:
-        arrivals.add(pending)
-    return _as_finished(submit, arrivals, more, deadline)
+        results = _in_order(submit, collections.deque(submitted), more, deadline)
+    else:
+        arrivals: Arrivals[Any] = Arrivals()
+        for pending in submitted:
+            arrivals.add(pending)
+        results = _as_finished(submit, arrivals, more, deadline)
+    next(results)  # enter its try block, so closing or dropping it cancels
+    return results
 
 
 def _in_order(submit: Callable[[tuple[Any, ...]], S], window: collections.deque[S],
               more: Optional[Iterator[tuple[Any, ...]]], deadline: Optional[float]) -> Iterator[Any]:
     try:
+        yield None  # primed by bounded_map
         while window:
             value = _result_or_cancel(window.popleft(), deadline)
             if more is not None and not _refill(submit, more, window.append):
@@ -84,6 +88,7 @@ def _in_order(submit: Callable[[tuple[Any, ...]], S], window: collections.deque[
 def _as_finished(submit: Callable[[tuple[Any, ...]], S], arrivals: Arrivals[Any],
                  more: Optional[Iterator[tuple[Any, ...]]], deadline: Optional[float]) -> Iterator[Any]:
     try:
+        yield None  # primed by bounded_map
         while len(arrivals):
             finished = arrivals.take(deadline)
             if finished is None:
