@@ -301,3 +301,10 @@ def test_futures_mix_with_handles_in_dftracer_wait(executor, rt):
     handle = rt.submit(abs, -4)
     done, not_done = dft.wait([future, handle], timeout=GENEROUS)
     assert done == {future, handle} and not not_done
+
+
+def test_async_function_runs_on_the_runtime_loop(executor):
+    async def double(x):
+        return 2 * x
+
+    assert executor.submit(double, 21).result(GENEROUS) == 42

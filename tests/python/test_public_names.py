@@ -19,11 +19,12 @@ def test_public_classes_report_the_package_module(cls):
     assert inspect.getdoc(cls)
 
 
-def test_every_public_name_is_exported_and_documented():
+def test_every_public_class_and_function_is_documented_under_the_package():
     for name in dft.__all__:
         obj = getattr(dft, name)
         if inspect.isclass(obj) or inspect.isfunction(obj):
             assert inspect.getdoc(obj), name
+            assert obj.__module__ == "dftracer.utils", name
 
 
 def test_task_timeout_error_is_a_timeout_and_a_package_error():

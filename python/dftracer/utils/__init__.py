@@ -65,6 +65,7 @@ def current_task_id() -> int:
 # Public classes report the module users import them from, in help(),
 # reprs and tracebacks.
 for _public in (DoneAndNotDone, Runtime, RuntimeExecutor, TaskGroup, TaskHandle, TaskOptions, WatchdogReport,
-                GroupProgress, Progress, TaskFailure, TaskProgress, WorkerProgress):
+                GroupProgress, Progress, TaskFailure, TaskProgress, WorkerProgress, as_completed, wait,
+                get_default_runtime, peek_default_runtime, set_default_runtime, plot_timeline):
     _public.__module__ = __name__
 del _public

@@ -7,8 +7,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Optional
 
-from ._bound_future import settle_from
-from ._handle import TaskHandle
+from ._bound_future import BoundFuture
 from ._mapping import bounded_map
 from ._naming import derive_name
 from ._types import P, PoolName, R
@@ -22,15 +21,16 @@ class RuntimeExecutor(concurrent.futures.Executor):
 
     Keeps the :class:`concurrent.futures.Executor` contract, as
     :class:`~concurrent.futures.ThreadPoolExecutor` does: a future is
-    ``running()`` from the moment its call starts, ``cancel()`` succeeds only
-    before that (and then the call never runs), ``submit()`` after
-    ``shutdown()`` raises ``RuntimeError``, ``shutdown(cancel_futures=True)``
-    cancels what has not started. Keyword arguments all reach the callable.
-    Futures are standard :class:`concurrent.futures.Future` objects, so
+    ``running()`` while its call runs, ``cancel()`` succeeds only before
+    that (and then the call never runs), ``submit()`` after ``shutdown()``
+    raises ``RuntimeError``, ``shutdown(cancel_futures=True)`` cancels what
+    has not started. Keyword arguments all reach the callable. Each future
+    is bound to its task (see :meth:`TaskHandle.as_future`) and is a
+    :class:`concurrent.futures.Future`, so
     ``asyncio``'s ``loop.run_in_executor`` and Dask accept this executor.
     ``shutdown()`` waits for this executor's futures but leaves the runtime
-    running (it may be shared). A call that raises also counts as a failed
-    task of the runtime (:meth:`Runtime.get_failed`, error callbacks).
+    running (it may be shared). A call that raises is also a failed task of
+    the runtime (:meth:`Runtime.get_failed`, error callbacks).
     """
 
     def __init__(self, runtime: Runtime, pool: PoolName = "compute") -> None:
@@ -45,39 +45,24 @@ class RuntimeExecutor(concurrent.futures.Executor):
         return self._options.pool
 
     def submit(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> concurrent.futures.Future[R]:
-        """Schedule ``fn(*args, **kwargs)``; returns its future at once."""
+        """Schedule ``fn(*args, **kwargs)``; returns its future at once.
+        Every keyword reaches ``fn`` (the task is named after ``fn``);
+        ``async def`` functions run on the runtime's event loop."""
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-        future: concurrent.futures.Future[R] = concurrent.futures.Future()
-
-        def call() -> None:
-            if not future.set_running_or_notify_cancel():
-                return  # cancelled while queued
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as error:
-                future.set_exception(error)
-                raise  # the runtime counts the failure too
-            future.set_result(result)
-
+        options = self._options
         with self._shutdown_lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            handle = self._options.submit(call, name=derive_name(fn))
+            handle = options._runtime._submit(fn, args, kwargs, derive_name(fn), options.pool, options.timeout)
+            future: BoundFuture[R] = BoundFuture(handle)
             self._futures.add(future)
-
-        def forget(done: concurrent.futures.Future[Any]) -> None:
-            with self._shutdown_lock:
-                self._futures.discard(done)
-            if done.cancelled():
-                handle.cancel()  # drop the queued task
-
-        def follow(task: TaskHandle[None]) -> None:
-            settle_from(future, task)  # cancelled or failed without running the call
-
-        future.add_done_callback(forget)
-        handle.add_done_callback(follow)
+        future.add_done_callback(self._forget)
         return future
+
+    def _forget(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._shutdown_lock:
+            self._futures.discard(future)
 
     def map(self, fn: Callable[..., R], *iterables: Iterable[Any], timeout: Optional[float] = None,
             chunksize: int = 1, buffersize: Optional[int] = None, ordered: bool = True) -> Iterator[R]:

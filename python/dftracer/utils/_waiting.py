@@ -97,28 +97,28 @@ class Arrivals(Generic[W]):
         """The next finished item, or None once ``deadline`` passed."""
         while True:
             try:
-                item = self._finished.get_nowait() if _core.current_worker_id() >= 0 else self._block(deadline)
+                item = self._next(deadline)
             except queue.Empty:
                 if deadline is not None and time.monotonic() >= deadline:
                     return None
-                self._help(deadline)
                 continue
             if item in self._pending:  # an item added twice is reported once
                 self._pending.discard(item)
                 return item
 
-    def _block(self, deadline: Optional[float]) -> W:
-        item = self._finished.get(timeout=_remaining(deadline))
-        return item
-
-    def _help(self, deadline: Optional[float]) -> None:
-        remaining = _remaining(deadline)
-        slice_ = _HELP_SLICE if remaining is None else min(_HELP_SLICE, remaining)
-        for item in self._pending:
-            if isinstance(item, TaskHandle) and not item.done():
-                item._task.wait(slice_)
-                return
-        time.sleep(slice_)  # only futures left: nothing to help with
+    def _next(self, deadline: Optional[float]) -> W:
+        """The next finished item; raises ``queue.Empty`` when a wait ends
+        without one (the deadline passed, or one helping slice ended)."""
+        if _core.current_worker_id() >= 0:
+            try:
+                return self._finished.get_nowait()
+            except queue.Empty:
+                handle = next((i for i in self._pending if isinstance(i, TaskHandle) and not i.done()), None)
+                if handle is not None:
+                    remaining = _remaining(deadline)
+                    handle._task.wait(_HELP_SLICE if remaining is None else min(_HELP_SLICE, remaining))
+                    raise
+        return self._finished.get(timeout=_remaining(deadline))
 
 
 def wait(fs: Iterable[W], timeout: Optional[float] = None,
