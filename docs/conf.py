@@ -9,6 +9,7 @@ The C++ API comes from the public headers: Doxygen writes XML into
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -63,6 +64,8 @@ nitpick_ignore_regex = [
     ("py:class", r"_core\..*|dftracer\.utils\._core\.Task"),
     ("py:exc", r"(concurrent\.futures\.)?CancelledError|TimeoutError|KeyboardInterrupt"),
     ("py:obj", r"(typing|collections\.abc)\..*"),
+    # Type variables of generic signatures (TaskHandle[T], submit's P and R).
+    ("py:(class|obj)", r"(dftracer\.utils\._\w+\.)?(T|R|W|P|S|T1|T2)"),
     # C++: the standard library and implementation details behind public types.
     ("cpp:identifier", r"(std|detail|dftracer::detail)(::.*)?"),
     ("cpp:identifier", r"(Rep|Period|F|T|Promise|size_t|uint64_t|uint8_t|int64_t)"),
@@ -187,8 +190,22 @@ class HeaderContract(Directive):
         return [container]
 
 
+def resolve_private_module_paths(app, env, node, contnode):
+    """Annotations name public classes by the private module that defines
+    them (``dftracer.utils._handle.TaskHandle``); resolve those to the public
+    name the reference documents (``dftracer.utils.TaskHandle``)."""
+    target = node.get("reftarget", "")
+    match = re.fullmatch(r"dftracer\.utils\._\w+\.(\w+)", target)
+    if node.get("refdomain") != "py" or match is None or not hasattr(dftracer.utils, match.group(1)):
+        return None
+    domain = env.get_domain("py")
+    return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], f"dftracer.utils.{match.group(1)}",
+                               node, contnode)
+
+
 def setup(app):
     app.connect("builder-inited", run_doxygen)
+    app.connect("missing-reference", resolve_private_module_paths)
     directives.register_directive("header-contract", HeaderContract)
     return {"parallel_read_safe": True}
 

@@ -31,3 +31,7 @@ python3 -m venv "$TEST_VENV"
 echo "== Python: test suites against the installed wheel"
 cd "$ROOT"  # the package comes from the environment, not from python/
 "$TEST_VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider
+
+echo "== Python: mypy --strict on the installed package and the typing checks"
+"$TEST_VENV/bin/python" -m mypy --strict -p dftracer.utils
+"$TEST_VENV/bin/python" -m mypy --strict tests/python/typing_check.py

@@ -100,3 +100,56 @@ def test_sha256_runtime(benchmark, runtime):
 @pytest.mark.benchmark(group="sha256-4MiB-x16")
 def test_sha256_threadpool(benchmark, pool):
     benchmark.pedantic(lambda: list(pool.map(digest, BUFFERS)), rounds=5, iterations=1, warmup_rounds=1)
+
+
+# ----------------------------------------- as_completed: stream 100k results
+
+STREAM = 100_000
+
+
+def identity(x):
+    return x
+
+
+@pytest.mark.benchmark(group="as-completed-100k")
+def test_as_completed_runtime(benchmark, runtime):
+    def run():
+        submit = runtime.submit
+        handles = [submit(identity, i) for i in range(STREAM)]
+        return sum(h.get() for h in dft.as_completed(handles))
+
+    benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group="as-completed-100k")
+def test_as_completed_threadpool(benchmark, pool):
+    def run():
+        submit = pool.submit
+        futures = [submit(identity, i) for i in range(STREAM)]
+        return sum(f.result() for f in concurrent.futures.as_completed(futures))
+
+    benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+
+
+# ------------------------------------- bounded map: 100k tiny calls, 64 ahead
+
+BUFFERSIZE = 64
+
+
+@pytest.mark.benchmark(group="map-buffersize-64-100k")
+def test_map_buffersize_runtime(benchmark, runtime):
+    benchmark.pedantic(lambda: sum(runtime.map(identity, range(STREAM), buffersize=BUFFERSIZE)),
+                       rounds=3, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group="map-buffersize-64-100k")
+def test_map_buffersize_threadpool(benchmark, pool):
+    # ThreadPoolExecutor.map takes buffersize from Python 3.14; before, it
+    # submits everything at once, which is what a user gets there.
+    try:
+        pool.map(identity, [], buffersize=BUFFERSIZE)
+        kwargs = {"buffersize": BUFFERSIZE}
+    except TypeError:
+        kwargs = {}
+    benchmark.pedantic(lambda: sum(pool.map(identity, range(STREAM), **kwargs)),
+                       rounds=3, iterations=1, warmup_rounds=1)

@@ -6,27 +6,46 @@ visible through :meth:`Runtime.get_progress`.
 """
 
 from . import _core
-from ._core import TaskTimeoutError
+from ._core import DFTracerError, TaskTimeoutError
 from ._defaults import get_default_runtime, peek_default_runtime, set_default_runtime
 from ._futures import RuntimeExecutor
+from ._groups import TaskGroup
 from ._handle import TaskHandle
 from ._runtime import Runtime, TaskOptions
 from ._timeline import plot_timeline
+from ._types import GroupProgress, PoolName, Progress, ReportKind, TaskFailure, TaskProgress, TaskState, WorkerProgress
+from ._waiting import ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, DoneAndNotDone, as_completed, wait
 from ._watchdog import WatchdogReport
 
 __all__ = [
+    "ALL_COMPLETED",
+    "DFTracerError",
+    "DoneAndNotDone",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
+    "GroupProgress",
+    "PoolName",
+    "Progress",
+    "ReportKind",
     "Runtime",
     "RuntimeExecutor",
+    "TaskFailure",
+    "TaskGroup",
     "TaskHandle",
     "TaskOptions",
+    "TaskProgress",
+    "TaskState",
     "TaskTimeoutError",
     "WatchdogReport",
+    "WorkerProgress",
+    "as_completed",
+    "current_task_id",
     "get_default_runtime",
     "peek_default_runtime",
+    "plot_timeline",
     "set_default_runtime",
     "stop_requested",
-    "current_task_id",
-    "plot_timeline",
+    "wait",
 ]
 
 __version__ = "0.1.0"
@@ -41,3 +60,12 @@ def stop_requested() -> bool:
 def current_task_id() -> int:
     """Id of the task running on the calling thread, or 0 outside tasks."""
     return _core.current_task_id()
+
+
+# Public classes report the module users import them from, in help(),
+# reprs and tracebacks.
+for _public in (DoneAndNotDone, Runtime, RuntimeExecutor, TaskGroup, TaskHandle, TaskOptions, WatchdogReport,
+                GroupProgress, Progress, TaskFailure, TaskProgress, WorkerProgress, as_completed, wait,
+                get_default_runtime, peek_default_runtime, set_default_runtime, plot_timeline):
+    _public.__module__ = __name__
+del _public

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Generic, Optional, cast
 
 from . import _core
-
-if TYPE_CHECKING:
-    pass
+from ._types import PoolName, T, TaskState
 
 
-class TaskHandle:
-    """A submitted task. Returned at once by :meth:`Runtime.submit`.
+class TaskHandle(Generic[T]):
+    """A submitted task whose result is a ``T``. Returned at once by
+    :meth:`Runtime.submit`.
 
     Thread-safe: every method may be called from any thread, including from
     other tasks. ``get()`` and ``wait()`` called inside a task run other queued
     tasks while they wait, so nested waits never starve the pool. Handles are
-    awaitable from asyncio code (``await handle``).
+    awaitable from asyncio code (``await handle``), and speak the
+    :class:`concurrent.futures.Future` vocabulary (``result()``,
+    ``running()``, ``cancelled()``, ``done()``, ``cancel()``) so
+    :func:`dftracer.utils.wait` and :func:`dftracer.utils.as_completed` take
+    them, and :meth:`as_future` gives a real ``Future``. Unlike a ``Future``,
+    ``exception`` is a property that never blocks.
     """
 
     __slots__ = ("_task", "__weakref__")
@@ -40,20 +45,28 @@ class TaskHandle:
         return self._task.id
 
     @property
-    def state(self) -> str:
+    def state(self) -> TaskState:
         """``"queued"``, ``"running"``, ``"completed"``, ``"failed"`` or ``"cancelled"``."""
-        return self._task.state
+        return cast(TaskState, self._task.state)
 
     @property
-    def pool(self) -> str:
+    def pool(self) -> PoolName:
         """``"compute"`` or ``"io"``."""
-        return self._task.pool
+        return cast(PoolName, self._task.pool)
 
     def done(self) -> bool:
         """True once the task completed, failed or was cancelled. Never blocks."""
         return self._task.done()
 
-    def get(self, timeout: Optional[float] = None) -> Any:
+    def running(self) -> bool:
+        """True while the task runs (a coroutine task: until it resolves)."""
+        return self._task.state == "running"
+
+    def cancelled(self) -> bool:
+        """True if the task was cancelled before it ran."""
+        return self._task.state == "cancelled"
+
+    def get(self, timeout: Optional[float] = None) -> T:
         """Block until the task finishes and return its result.
 
         Re-raises the task's own exception (with its traceback), including
@@ -65,7 +78,11 @@ class TaskHandle:
         wait helps: it may run the awaited task (or another queued one) to
         completion, so ``timeout`` bounds the waiting, not that work.
         """
-        return self._task.result(_check_timeout(timeout))
+        return cast(T, self._task.result(_check_timeout(timeout)))
+
+    def result(self, timeout: Optional[float] = None) -> T:
+        """The same as :meth:`get`, under the name :class:`concurrent.futures.Future` uses."""
+        return cast(T, self._task.result(_check_timeout(timeout)))
 
     def wait(self, timeout: Optional[float] = None) -> None:
         """Block until the task finishes, like :meth:`get` without the value.
@@ -91,7 +108,7 @@ class TaskHandle:
         error = self._task.exception()
         return error if isinstance(error, BaseException) else None
 
-    def add_done_callback(self, fn: Callable[[TaskHandle], Any]) -> None:
+    def add_done_callback(self, fn: Callable[[TaskHandle[T]], object]) -> None:
         """Call ``fn(handle)`` once the task finishes.
 
         Runs on the thread that finished the task (a worker), or at once on
@@ -102,11 +119,20 @@ class TaskHandle:
             raise TypeError(f"add_done_callback() needs a callable, got {type(fn).__name__}")
         self._task.add_done_callback(fn, self)
 
-    def __await__(self) -> Generator[Any, None, Any]:
-        loop = asyncio.get_running_loop()
-        future = loop.create_future()
+    def as_future(self) -> concurrent.futures.Future[T]:
+        """A :class:`concurrent.futures.Future` bound to this task: it
+        settles when the task finishes, reports ``running()`` while the task
+        runs, and its ``cancel()`` cancels the task (and fails, returning
+        False, once the task has started). Each call makes a new one."""
+        from ._bound_future import BoundFuture
 
-        def transfer(_: TaskHandle) -> None:
+        return BoundFuture(self)
+
+    def __await__(self) -> Generator[Any, None, T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def transfer(_: TaskHandle[T]) -> None:
             loop.call_soon_threadsafe(_settle, future, self)
 
         self.add_done_callback(transfer)
@@ -122,7 +148,7 @@ class TaskHandle:
         return f"<TaskHandle id={self.id} name={self.name!r} state={self.state}>"
 
 
-def _settle(future: asyncio.Future[Any], handle: TaskHandle) -> None:
+def _settle(future: asyncio.Future[T], handle: TaskHandle[T]) -> None:
     if future.cancelled():
         return
     error = handle.exception

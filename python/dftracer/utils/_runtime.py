@@ -15,11 +15,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _core, _watchdog
+from ._groups import GroupRegistry, TaskGroup
 from ._handle import TaskHandle, _check_timeout
+from ._mapping import bounded_map
 from ._naming import derive_name
+from ._types import PoolName, Progress
 
 if TYPE_CHECKING:
     from ._futures import RuntimeExecutor
+    from ._signatures import MapFunction, SubmitFunction
     from ._watchdog import WatchdogReport
 
 logger = logging.getLogger("dftracer.utils")
@@ -66,25 +70,33 @@ class TaskOptions:
 
     __slots__ = ("_runtime", "pool", "timeout")
 
-    def __init__(self, runtime: Runtime, pool: str = "compute", timeout: Optional[float] = None):
+    def __init__(self, runtime: Runtime, pool: PoolName = "compute", timeout: Optional[float] = None):
         if pool not in _POOLS:
             raise ValueError(f"pool must be 'compute' or 'io', got {pool!r}")
         timeout = _check_timeout(timeout)
         if timeout == 0:
             raise ValueError("timeout must be > 0 seconds or None")
         self._runtime = runtime
-        self.pool = pool
-        self.timeout = timeout
+        self.pool: PoolName = pool
+        self.timeout: Optional[float] = timeout
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, name: Optional[str] = None,
-               **kwargs: Any) -> TaskHandle:
-        """Like :meth:`Runtime.submit`, with these options."""
-        return self._runtime._submit(fn, args, kwargs, name, self.pool, self.timeout)
+    if TYPE_CHECKING:
+        submit: SubmitFunction
+        map: MapFunction
+    else:
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any],
-            name: Optional[str] = None) -> Iterator[Any]:
-        """Like :meth:`Runtime.map`, with these options."""
-        return self._runtime._map(fn, iterables, name, self.pool, self.timeout)
+        def submit(self, fn, /, *args, name=None, **kwargs):
+            """Like :meth:`Runtime.submit`, with these options."""
+            return self._runtime._submit(fn, args, kwargs, name, self.pool, self.timeout)
+
+        def map(self, fn, /, *iterables, buffersize=None, timeout=None, ordered=True, name=None):
+            """Like :meth:`Runtime.map`, with these options. ``timeout`` bounds
+            the wait for the results, as in :meth:`Runtime.map`; each task's
+            own budget is the options' ``timeout``."""
+            return self._runtime._map(fn, iterables, name, self.pool, self.timeout, buffersize, timeout, ordered)
+
+    def __repr__(self) -> str:
+        return f"<TaskOptions pool={self.pool!r} timeout={self.timeout!r}>"
 
 
 class Runtime:
@@ -110,9 +122,9 @@ class Runtime:
         if not isinstance(watchdog, bool):
             raise TypeError(f"watchdog must be a bool, got {type(watchdog).__name__}")
         self._core = _core.Executor(threads, io_threads, history)
-        self._failed: list[TaskHandle] = []
+        self._failed: list[TaskHandle[Any]] = []
         self._failed_lock = threading.Lock()
-        self._error_callback: Optional[Callable[[TaskHandle, BaseException], Any]] = None
+        self._error_callback: Optional[Callable[[TaskHandle[Any], BaseException], object]] = None
         self._loop_lock = threading.Lock()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._loop_thread: Optional[threading.Thread] = None
@@ -121,6 +133,7 @@ class Runtime:
         self._watchdog_callbacks = _watchdog.CallbackList()
         self._watchdog: Optional[_core.Watchdog] = None
         self._shutdown_helper: Optional[threading.Thread] = None
+        self._groups = GroupRegistry()
         # Native code holds these dispatchers; they hold the runtime weakly so
         # an unreferenced runtime is still collected.
         self._core.set_error_dispatch(_failure_dispatcher(self))
@@ -147,38 +160,63 @@ class Runtime:
 
     # ------------------------------------------------------------- submitting
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, name: Optional[str] = None,
-               **kwargs: Any) -> TaskHandle:
-        """Run ``fn(*args, **kwargs)`` on the compute pool; returns at once.
+    if TYPE_CHECKING:
+        submit: SubmitFunction
+        submit_io: SubmitFunction
+        map: MapFunction
+    else:
+        # Typed by SubmitFunction and MapFunction (see _signatures); plain
+        # here, so the submit path pays for no overload dispatch.
 
-        ``name`` labels the task in progress reports and errors; by default it
-        is derived from ``fn`` (``"Pipeline.run"`` for ``p.run``, ``""`` for a
-        lambda). ``name`` is the only keyword taken from ``kwargs``; use
-        :meth:`options` for the io pool or a timeout. ``async def`` functions
-        and coroutine objects are accepted and run on the runtime's event loop.
+        def submit(self, fn, /, *args, name=None, **kwargs):
+            """Run ``fn(*args, **kwargs)`` on the compute pool; returns at once.
 
-        Raises ``TypeError`` if ``fn`` is not callable or ``name`` is not a
-        string, and ``RuntimeError`` after :meth:`shutdown`.
-        """
-        return self._submit(fn, args, kwargs, name, "compute", None)
+            ``name`` labels the task in progress reports and errors; by default it
+            is derived from ``fn`` (``"Pipeline.run"`` for ``p.run``, ``""`` for a
+            lambda). ``name`` is the only keyword taken from ``kwargs``; use
+            :meth:`options` for the io pool or a timeout. ``async def`` functions
+            and coroutine objects are accepted and run on the runtime's event loop.
+            Type checkers see ``TaskHandle[R]``, ``R`` being what ``fn`` returns
+            (or awaits), and check the arguments against ``fn``.
 
-    def submit_io(self, fn: Callable[..., Any], /, *args: Any, name: Optional[str] = None,
-                  **kwargs: Any) -> TaskHandle:
-        """Like :meth:`submit`, on the io pool (for blocking reads and writes)."""
-        return self._submit(fn, args, kwargs, name, "io", None)
+            Raises ``TypeError`` if ``fn`` is not callable or ``name`` is not a
+            string, and ``RuntimeError`` after :meth:`shutdown`.
+            """
+            return self._submit(fn, args, kwargs, name, "compute", None)
 
-    def options(self, *, pool: str = "compute", timeout: Optional[float] = None) -> TaskOptions:
+        def submit_io(self, fn, /, *args, name=None, **kwargs):
+            """Like :meth:`submit`, on the io pool (for blocking reads and writes)."""
+            return self._submit(fn, args, kwargs, name, "io", None)
+
+        def map(self, fn, /, *iterables, buffersize=None, timeout=None, ordered=True, name=None):
+            """Run ``fn(*items)`` for each tuple of items; return an iterator
+            over the results.
+
+            ``buffersize=None`` submits every call now; an int keeps at most
+            that many tasks in flight, pulling the iterables lazily (the first
+            ``buffersize`` calls are submitted now, one more each time a result
+            is taken), so memory stays flat over millions of items.
+            ``ordered=True`` yields in input order; ``False`` as tasks finish.
+            ``timeout`` seconds, counted from this call, bound the wait for
+            the results: after it ``next()`` raises ``TimeoutError``. A
+            failure is raised from ``next()``; then, or when the iterator is
+            closed or dropped early, nothing more is pulled and the queued
+            calls are cancelled. Arguments are checked at the call.
+            """
+            return self._map(fn, iterables, name, "compute", None, buffersize, timeout, ordered)
+
+    def options(self, *, pool: PoolName = "compute", timeout: Optional[float] = None) -> TaskOptions:
         """Submission options: ``rt.options(pool="io", timeout=30).submit(fn, x)``."""
         return TaskOptions(self, pool, timeout)
 
-    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any],
-            name: Optional[str] = None) -> Iterator[Any]:
-        """Submit ``fn(*items)`` for each tuple of items, at once; return an
-        iterator over the results in order (raising the first failure met)."""
-        return self._map(fn, iterables, name, "compute", None)
+    def group(self, name: Optional[str] = None) -> TaskGroup:
+        """A :class:`TaskGroup`: ``with rt.group() as g: g.submit(...)``.
+        ``name`` labels it in :meth:`get_progress` and errors (default
+        ``"group-N"``)."""
+        return TaskGroup(self, name)
 
-    def _submit(self, fn: Any, args: tuple, kwargs: dict[str, Any], name: Optional[str],
-                pool: str, timeout: Optional[float]) -> TaskHandle:
+    def _submit(self, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], name: Optional[str],
+                pool: str, timeout: Optional[float]) -> TaskHandle[Any]:
         _check_name(name)
         if inspect.iscoroutine(fn):
             if args or kwargs:
@@ -196,22 +234,20 @@ class Runtime:
         task = self._core.submit(fn, args, kwargs or None, name, pool, timeout or 0.0)
         return TaskHandle(task)
 
-    def _map(self, fn: Callable[..., Any], iterables: tuple, name: Optional[str], pool: str,
-             timeout: Optional[float]) -> Iterator[Any]:
-        if not callable(fn):
-            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-        handles = [self._submit(fn, items, {}, name, pool, timeout) for items in zip(*iterables, strict=False)]
+    def _map(self, fn: Callable[..., Any], iterables: tuple[Iterable[Any], ...], name: Optional[str], pool: str,
+             task_timeout: Optional[float], buffersize: Optional[int], timeout: Optional[float],
+             ordered: bool) -> Iterator[Any]:
+        _check_name(name)
 
-        def results() -> Iterator[Any]:
-            for handle in handles:
-                yield handle.get()
+        def submit(items: tuple[Any, ...]) -> TaskHandle[Any]:
+            return self._submit(fn, items, {}, name, pool, task_timeout)
 
-        return results()
+        return bounded_map(submit, fn, iterables, buffersize, timeout, ordered)
 
     # ------------------------------------------------------------- coroutines
 
     def _submit_coroutine(self, coro: Any, name: Optional[str], pool: str,
-                          timeout: Optional[float]) -> TaskHandle:
+                          timeout: Optional[float]) -> TaskHandle[Any]:
         if name is None:
             name = _strip(getattr(coro, "__qualname__", "") or "")
         loop = self._event_loop()
@@ -298,7 +334,7 @@ class Runtime:
 
     # ----------------------------------------------------------------- errors
 
-    def get_failed(self) -> list[TaskHandle]:
+    def get_failed(self) -> list[TaskHandle[Any]]:
         """Handles of failed tasks, oldest first; they stay until :meth:`clear_failed`."""
         with self._failed_lock:
             return list(self._failed)
@@ -308,7 +344,7 @@ class Runtime:
         with self._failed_lock:
             self._failed.clear()
 
-    def set_error_callback(self, callback: Optional[Callable[[TaskHandle, BaseException], Any]]) -> None:
+    def set_error_callback(self, callback: Optional[Callable[[TaskHandle[Any], BaseException], object]]) -> None:
         """Call ``callback(handle, exception)`` for every task that fails from
         now on, on the thread that ran it, before :meth:`wait_all` returns.
         ``None`` removes it. An exception raised by the callback is logged to
@@ -380,7 +416,7 @@ class Runtime:
             wd.close()
 
     def _on_failure(self, task: _core.Task, error: BaseException) -> None:
-        handle = TaskHandle(task)
+        handle: TaskHandle[Any] = TaskHandle(task)
         with self._failed_lock:
             self._failed.append(handle)
         callback = self._error_callback
@@ -393,7 +429,7 @@ class Runtime:
 
     # --------------------------------------------------------------- progress
 
-    def get_progress(self, *, max_queued: int = 1000) -> dict[str, Any]:
+    def get_progress(self, *, max_queued: int = 1000) -> Progress:
         """Counts, workers and tasks right now, as a dict.
 
         Keys: ``total``, ``completed``, ``running``, ``queued``, ``failed``,
@@ -401,10 +437,12 @@ class Runtime:
         worker: ``id``, ``idle``, ``task``, ``queue_depth``, ``pool``, ...),
         ``tasks`` (live tasks, up to ``max_queued`` queued ones, and the recent
         finished ones: ``name``, ``state``, ``execution_duration_ms``,
-        ``queued_duration_ms``, ``progress_pct``, ...) and ``errors``.
+        ``queued_duration_ms``, ``progress_pct``, ``group``, ...), ``errors``
+        and ``groups`` (each open :class:`TaskGroup`: ``name``, ``total``,
+        ``done``, ``failed``). Typed as :class:`Progress`.
         """
         _check_size("max_queued", max_queued)
-        return self._core.progress(True, max_queued)
+        return self._groups.annotate(self._core.progress(True, max_queued))
 
     # ------------------------------------------------------------------ trace
 
@@ -487,7 +525,7 @@ class Runtime:
         finally:
             self.shutdown(wait=True)
 
-    def as_executor(self, pool: str = "compute") -> RuntimeExecutor:
+    def as_executor(self, pool: PoolName = "compute") -> RuntimeExecutor:
         """A :class:`concurrent.futures.Executor` running on this runtime
         (for ``loop.run_in_executor``, Dask, and other executor consumers)."""
         from ._futures import RuntimeExecutor

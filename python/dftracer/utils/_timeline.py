@@ -20,20 +20,23 @@ def _label(event: dict[str, Any]) -> str:
     category = event.get("cat", "")
     if category == "python":
         return f"python ({event.get('args', {}).get('pool', 'compute')})"
-    return category
+    return str(category)
 
 
 def load_events(source: Any) -> list[dict[str, Any]]:
     """Complete events from a Runtime, a Chrome trace (.json) or a DFTracer
     trace (.pfw / .pfw.gz)."""
+    events: list[dict[str, Any]]
     if hasattr(source, "_core"):
-        return json.loads(source._core.render_trace("chrome"))["traceEvents"]
+        events = json.loads(source._core.render_trace("chrome"))["traceEvents"]
+        return events
     path = os.fspath(source)
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as f:
         text = f.read()
     if path.endswith(".json"):
-        return json.loads(text)["traceEvents"]
+        events = json.loads(text)["traceEvents"]
+        return events
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from ._types import PoolName, ReportKind
+
 if TYPE_CHECKING:
     from ._runtime import Runtime
 
@@ -35,11 +37,11 @@ class WatchdogReport:
     worker the report is about, when it runs Python code.
     """
 
-    kind: str
+    kind: ReportKind
     task_id: int
     task_name: str
     worker: int
-    pool: str
+    pool: PoolName
     elapsed: float
     message: str
     cycle: list[int] = field(default_factory=list)

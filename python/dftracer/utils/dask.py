@@ -48,7 +48,7 @@ def get_worker_runtime(worker: Any = None) -> Runtime:
     """The runtime the plugin installed on ``worker`` (default: the current
     Dask worker). Raises ``RuntimeError`` if the plugin is not registered."""
     worker = worker if worker is not None else get_worker()
-    runtime = getattr(worker, _RUNTIME_ATTRIBUTE, None)
+    runtime: Optional[Runtime] = getattr(worker, _RUNTIME_ATTRIBUTE, None)
     if runtime is None:
         raise RuntimeError("no dftracer-utils runtime on this worker: register DFTracerUtilsDaskWorkerPlugin")
     return runtime
