@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "dftracer/executor/detail/submit.hpp"
+#include "run_task.hpp"
 #include "scheduler.hpp"
 #include "thread_context.hpp"
 
@@ -54,9 +55,11 @@ bool deadline_passed(const clock::time_point* deadline) { return deadline != nul
 // Wait targets. Each says whether it is reached (done()), and lets a
 // sleeping waiter subscribe to be woken when it may have been (subscribe()
 // returns false if it already is; unsubscribe() returns once no wake-up is
-// under way). waited_id() is what the worker's introspection slot shows.
+// under way). waited_id() is what the worker's introspection slot shows;
+// cheap_to_check says whether an outside waiter may poll done() in a spin.
 
 struct record_target {
+    static constexpr bool cheap_to_check() { return true; }
     record& rec;
     wake_waiter node{};
     bool done() const noexcept { return rec.done(); }
@@ -69,6 +72,7 @@ struct record_target {
 };
 
 struct group_target {
+    static constexpr bool cheap_to_check() { return true; }
     group_state& group;
     wake_waiter node{};
     bool done() const noexcept { return group.idle(); }
@@ -80,10 +84,11 @@ struct group_target {
     std::uint64_t waited_id() const noexcept { return 0; }
 };
 
-/// The outside policy: watch, then park on the thread's own parker.
+/// The outside policy: watch (a target that is cheap to check), then park
+/// on the thread's own parker.
 template <class Target>
 bool wait_outside(Target& target, const clock::time_point* deadline) {
-    for (int i = 0; i < outside_spin_rounds; ++i) {
+    for (int i = 0; Target::cheap_to_check() && i < outside_spin_rounds; ++i) {
         if (i % 64 == 0 && deadline_passed(deadline)) return target.done();  // a zero timeout polls
         cpu_relax();
         if (target.done()) return true;
@@ -302,6 +307,7 @@ void scheduler::worker_main(worker& w) {
     // The main loop's target: shutdown began and nothing is left to run
     // (shutdown() wakes every worker, so nothing to subscribe to).
     struct shutdown_target {
+        static constexpr bool cheap_to_check() { return false; }
         scheduler& s;
         bool done() const noexcept { return s.stopping_.load(std::memory_order_acquire) && s.outstanding() == 0; }
         bool subscribe(wake_ref) noexcept { return true; }
@@ -340,6 +346,7 @@ bool scheduler::wait_all(const clock::time_point* deadline) {
     const std::uint64_t own = w != nullptr ? static_cast<std::uint64_t>(thread_context::get().depth) : 0;
     exempt_.fetch_add(own, std::memory_order_seq_cst);
     struct all_done_target {
+        static constexpr bool cheap_to_check() { return false; }  // sums every worker's counters
         scheduler& s;
         worker* w;
         wake_ref who{};

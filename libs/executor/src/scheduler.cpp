@@ -1,6 +1,7 @@
 // Task flow: submit, queues and wake-ups, running one task, finishing,
 // shutdown. The loops that run tasks and wait live in run_loop.cpp.
 #include "scheduler.hpp"
+#include "run_task.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -10,18 +11,7 @@
 #include "dftracer/executor/executor.hpp"
 #include "thread_context.hpp"
 
-// Steps of the per-task path, each called from a few places in this file:
-// inlined into their callers (the compiler would keep them as calls).
-#define DFTRACER_INLINE_STEP [[gnu::always_inline]] inline
-
 namespace dftracer::detail {
-
-DFTRACER_INLINE_STEP void history_ring::push(const record& rec, task_state terminal) {
-    if (slots_.empty()) return;
-    slots_[next_].assign(rec, terminal);
-    if (++next_ == slots_.size()) next_ = 0;
-    if (count_ < slots_.size()) ++count_;
-}
 
 bool pool::has_queued_work(bool include_slots) const noexcept {
     for (const auto& w : workers) {
@@ -236,32 +226,6 @@ void scheduler::wake_all() noexcept {
 
 // ----------------------------------------------------------- running one task
 
-DFTRACER_INLINE_STEP void scheduler::link_live(worker& w, record& rec) noexcept {
-    rec.worker.store(w.id, std::memory_order_relaxed);
-    rec.started_ticks.store(w.clock.start(), std::memory_order_relaxed);
-    if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
-    record* retired = std::exchange(w.retired, nullptr);
-    {
-        // The list uses the finish reference: a linked record is never freed.
-        std::lock_guard<spin_lock> guard(w.registry.lock);
-        if (retired != nullptr) to_history_locked(w, *retired);
-        rec.live_shard = w.id;
-        rec.live_prev = nullptr;
-        rec.live_next = w.registry.live_head;
-        if (rec.live_next) rec.live_next->live_prev = &rec;
-        w.registry.live_head = &rec;
-    }
-    if (retired != nullptr) retired->release(w.retired_refs);
-}
-
-DFTRACER_INLINE_STEP void scheduler::retire(worker& w, record* rec, std::uint32_t refs) noexcept {
-    // A nested task's, retired before this one, goes now. Swapped in first:
-    // releasing it may run destructors that retire tasks here again.
-    record* older = std::exchange(w.retired, rec);
-    const std::uint32_t older_refs = std::exchange(w.retired_refs, refs);
-    if (older != nullptr) drop_retired(w, *older, older_refs);
-}
-
 void scheduler::flush_retired(worker& w) noexcept {
     record* retired = std::exchange(w.retired, nullptr);
     if (retired != nullptr) drop_retired(w, *retired, w.retired_refs);
@@ -273,74 +237,6 @@ void scheduler::drop_retired(worker& w, record& rec, std::uint32_t refs) noexcep
         to_history_locked(w, rec);
     }
     rec.release(refs);
-}
-
-DFTRACER_INLINE_STEP void scheduler::to_history_locked(worker& w, record& rec) noexcept {
-    unlink_locked(w.registry, rec);
-    w.registry.history.push(rec, rec.state());
-}
-
-DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, record* rec, bool first_run,
-                                                                bool outermost) {
-    if (first_run) {
-        link_live(w, *rec);
-        w.counters.bump(task_counters::started);
-    }
-    auto& ctx = thread_context::get();
-    // The outer task's slots, put back afterwards. The outermost run has
-    // none: the worker shows idle (task 0).
-    assert(!outermost || (ctx.depth == 0 && ctx.current == nullptr && w.task_id.load(std::memory_order_relaxed) == 0 &&
-                          w.since_ticks.load(std::memory_order_relaxed) == 0));
-    const auto outer_task = outermost ? 0 : w.task_id.load(std::memory_order_relaxed);
-    const auto outer_since = outermost ? 0 : w.since_ticks.load(std::memory_order_relaxed);
-    record* outer_record = outermost ? nullptr : ctx.current;
-    w.since_ticks.store(first_run ? rec->started_ticks.load(std::memory_order_relaxed) : w.clock.start(),
-                        std::memory_order_relaxed);
-    w.task_id.store(rec->id, std::memory_order_release);
-    ctx.current = rec;
-    ++ctx.depth;
-    const pending_finish pending = rec->run();
-    run_left left = run_left::nothing;
-    if (pending != pending_finish::none) {
-        left = publish_outcome(*rec, terminal_of(pending), &w, true) ? run_left::linked_reference : run_left::reference;
-    }
-    rec->after_run();
-    --ctx.depth;
-    // Back inside an outer task: its code runs before anything else starts
-    // here, so this finish time is no start time for the next task.
-    if (!outermost && ctx.depth != 0) w.clock.invalidate();
-    ctx.current = outer_record;
-    w.task_id.store(outer_task, std::memory_order_release);
-    w.since_ticks.store(outer_since, std::memory_order_relaxed);
-    w.tasks_run.store(w.tasks_run.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    return left;
-}
-
-void scheduler::run_job(worker& w, job j, bool outermost) {
-    record* rec = job_record(j);
-    run_left left = run_left::nothing;
-    if (job_is_resume(j)) {
-        left = run_claimed(w, rec, false, outermost);
-    } else if (rec->group != nullptr && rec->group->cancelled() && cancel(*rec)) {
-        // A cancelled group's queued task: cancelled instead of run.
-    } else if (rec->try_claim()) {
-        left = run_claimed(w, rec, true, outermost);
-    } else if (w.queue.size() == 0) {
-        check_idle_waiters();  // a stale entry may have hidden the last finish
-    }
-    drop_after_run(w, rec, left, 1);  // the queue's reference, plus what the run left
-}
-
-DFTRACER_INLINE_STEP void scheduler::drop_after_run(worker& w, record* rec, run_left left,
-                                                    std::uint32_t held) noexcept {
-    // A finished run left the finish reference too.
-    if (left == run_left::linked_reference) {
-        retire(w, rec, held + 1);
-    } else if (left == run_left::reference) {
-        rec->release(held + 1);
-    } else if (held != 0) {
-        rec->release(held);
-    }
 }
 
 bool scheduler::claim_inline(worker& w, record& rec) {
@@ -366,16 +262,6 @@ void scheduler::check_idle_waiters() noexcept {
     }
 }
 
-DFTRACER_INLINE_STEP void scheduler::unlink_locked(registry_shard& s, record& rec) noexcept {
-    if (rec.live_prev)
-        rec.live_prev->live_next = rec.live_next;
-    else
-        s.live_head = rec.live_next;
-    if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
-    rec.live_prev = rec.live_next = nullptr;
-    if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
-}
-
 void scheduler::unlink_live(record& rec, bool started, task_state terminal) noexcept {
     registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
     std::lock_guard<spin_lock> guard(s.lock);
@@ -388,38 +274,6 @@ void scheduler::publish_finish(record& rec, task_state terminal) noexcept {
     // finish reference goes (whoever cancels or fails rec holds another).
     publish_outcome(rec, terminal, current_worker(), false);
     rec.release();
-}
-
-DFTRACER_INLINE_STEP bool scheduler::publish_outcome(record& rec, task_state terminal, worker* self,
-                                                     bool own_task) noexcept {
-    const bool started = rec.was_started();
-    rec.finished_ticks.store(own_task ? self->clock.finish() : now_ticks(), std::memory_order_relaxed);
-    rec.set_terminal(terminal);
-    // Before waking waiters: whoever sees the task finished also sees what
-    // the binding recorded about it (e.g. Python's get_failed()).
-    rec.on_terminal(terminal);
-    const bool ran_callbacks = rec.notify_waiters();
-    if (rec.group != nullptr) rec.group->task_finished(terminal == task_state::failed ? &rec.error() : nullptr);
-    // The finish time can start the next task on this worker only if no
-    // other code runs in between: so only for its own task, and only when no
-    // completion callback or error hook runs after the time was read.
-    if (terminal == task_state::completed && own_task && !ran_callbacks) self->clock.keep();
-    if (terminal == task_state::failed && config_.on_error) report_failure(rec);
-    // This worker's own task stays in its live list, finished, until the
-    // next task here is linked (see worker::retired): one registry lock per
-    // task. Readers of the lists treat it as finished.
-    const bool stays_linked = own_task && started && self != nullptr && rec.live_shard == self->id;
-    // Recorded first, counted last: whoever sees the counts done (wait_all)
-    // also finds the task recorded.
-    if (!stays_linked) unlink_live(rec, started, terminal);
-    counters_of(self).bump(finish_counter(terminal, started));
-    // A worker with jobs still in its own queue cannot have finished the last
-    // task (those jobs count as outstanding, or, if they are stale entries of
-    // cancelled tasks, this worker checks again when it skips them or runs
-    // dry), so it skips the check, which reads every worker's counters.
-    if (self == nullptr || self->queue.size() == 0) check_idle_waiters();
-    if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
-    return stays_linked;
 }
 
 void scheduler::report_failure(record& rec) noexcept {
