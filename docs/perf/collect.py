@@ -5,7 +5,10 @@ project) and the pytest-benchmark suite (tests/python/test_benchmarks.py)
 against an installed dftracer-utils, then writes into docs/_static/perf/:
 
 * ``machine.json`` / ``machine.csv`` -- where and when it ran;
-* ``cpp-bench.txt`` and ``cpp-bench.json`` -- the C++ program's table, raw and parsed;
+* ``cpp-bench.txt`` -- the C++ program's tables, every run;
+* ``cpp-bench.json`` -- its runs pooled (every side's median, the median of
+  per-round ratios against each anchor with their spread) and every run's
+  own JSON report (``executor_bench --json``);
 * ``python-benchmarks.json`` -- pytest-benchmark's statistics per test;
 * ``cpp-executor.csv``, ``cpp-overheads.csv``, ``python-benchmarks.csv`` -- the tables on the page;
 * ``cpp-executor.png``, ``cpp-overheads.png``, ``python-benchmarks.png`` -- the figures.
@@ -39,9 +42,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "_static" / "perf"
 
-ROW = re.compile(r"^(\([a-d]\).*?|\s+per empty task \(ours\))\s{2,}([\d.]+)\s+([\d.]+|-)\s+([\d.]+x|-)\s*(.*)$")
-
-
 # ----------------------------------------------------------------- machine
 
 def machine() -> dict[str, Any]:
@@ -74,93 +74,118 @@ def machine() -> dict[str, Any]:
 
 # --------------------------------------------------------------------- C++
 
-def parse_cpp(text: str) -> list[dict[str, Any]]:
-    rows = []
-    for line in text.splitlines():
-        m = ROW.match(line)
-        if not m:
-            continue
-        name, ours, tbb, _ratio, note = m.groups()
-        rows.append({"name": name.strip(), "dftracer_ms": float(ours),
-                     "onetbb_ms": None if tbb == "-" else float(tbb), "note": note.strip()})
-    if not rows:
-        raise SystemExit(f"could not parse the benchmark output:\n{text}")
-    return rows
+CPP_SCHEMA = "executor_bench/2"  # what the program writes with --json
+CPP_SUMMARY_SCHEMA = "collect-cpp/2"  # what this script writes to cpp-bench.json
+OURS_COLOUR, ANCHOR_COLOURS = "#3572A5", ["#999999", "#cccccc", "#666666"]
 
 
-def _overheads(run: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The run's on/off pairs: (feature, off ms, on ms), measured back to back."""
-    base = next(r for r in run if re.match(r"\(a\) \d+ empty tasks", r["name"]))
-    pairs = []
-    for r in run:
-        interval = re.search(r"watchdog on \((\d+) ms interval\)", r["name"])
-        off = re.search(r"off ([\d.]+) ms", r["note"])
-        if interval and off:
-            pairs.append({"feature": f"watchdog, {interval.group(1)} ms interval",
-                          "off_ms": float(off.group(1)), "on_ms": r["dftracer_ms"]})
-        if "task recording off" in r["name"]:
-            pairs.append({"feature": "task recording (history 1024)", "off_ms": r["dftracer_ms"],
-                          "on_ms": base["dftracer_ms"]})
-    return pairs
+def _spread(values: list[float]) -> dict[str, Any]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def summarise_cpp(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pools the program's runs (each its --json report).
+
+    Per side: the median time over every round of every run. Per pair (ours
+    against an anchor): the median of the per-round ratios (anchor time / our
+    time, > 1: ours faster) pooled over all runs, the min-max of the runs' own
+    medians (``spread``: how much a whole run moves) and of single rounds.
+    Overheads likewise, with per-round throughput ratios off / on. Idle CPU:
+    the median over runs."""
+    first = reports[0]
+    for report in reports:
+        if report.get("schema") != CPP_SCHEMA:
+            raise SystemExit(f"collect: executor_bench wrote schema {report.get('schema')!r}, "
+                             f"this script reads {CPP_SCHEMA!r}")
+    workloads = []
+    for w in first["workloads"]:
+        runs = [next(x for x in r["workloads"] if x["id"] == w["id"]) for r in reports]
+        sides = []
+        for side in w["sides"]:
+            per_run = [next(s for s in run["sides"] if s["name"] == side["name"]) for run in runs]
+            pooled = [ms for s in per_run for ms in s["rounds_ms"]]
+            sides.append({"name": side["name"], "ours": side["ours"], "median_ms": statistics.median(pooled),
+                          "run_medians_ms": [s["median_ms"] for s in per_run]})
+        ratios = []
+        for q in w["ratios"]:
+            per_run = [next(x for x in run["ratios"] if (x["ours"], x["anchor"]) == (q["ours"], q["anchor"]))
+                       for run in runs]
+            pooled = [x for run_q in per_run for x in run_q["rounds"]]
+            run_medians = [run_q["median"] for run_q in per_run]
+            ratios.append({"ours": q["ours"], "anchor": q["anchor"], "median": statistics.median(pooled),
+                           "spread": [min(run_medians), max(run_medians)],
+                           "rounds_range": [min(pooled), max(pooled)], "run_medians": run_medians})
+        workloads.append({"id": w["id"], "label": w["label"], "title": w["title"], "sides": sides,
+                          "ratios": ratios})
+    overheads = []
+    for o in first["overheads"]:
+        per_run = [next(x for x in r["overheads"] if x["feature"] == o["feature"]) for r in reports]
+        pooled = [off / on for x in per_run for off, on in zip(x["off_rounds_ms"], x["on_rounds_ms"], strict=True)]
+        overheads.append({
+            "feature": o["feature"],
+            "off_ms": statistics.median([ms for x in per_run for ms in x["off_rounds_ms"]]),
+            "on_ms": statistics.median([ms for x in per_run for ms in x["on_rounds_ms"]]),
+            "throughput_on_over_off": statistics.median(pooled),
+            "per_run": [round(x["throughput_on_over_off"], 3) for x in per_run],
+        })
+    idle = None
+    if all("idle" in r for r in reports):
+        cpu_ms = statistics.median(r["idle"]["cpu_ms"] for r in reports)
+        idle = {"cpu_ms": cpu_ms, "percent_of_one_core": statistics.median(
+            r["idle"]["percent_of_one_core"] for r in reports)}
+    return {"schema": CPP_SUMMARY_SCHEMA, "threads": first["threads"], "repeat": first["rounds"],
+            "runs": len(reports), "contenders": first["contenders"], "missing": first["missing"],
+            "workloads": workloads, "overheads": overheads, "idle": idle, "per_run": reports}
 
 
 def run_cpp(bench: Path, threads: int, repeat: int, runs: int) -> dict[str, Any]:
-    """Runs the program `runs` times. Times: the lowest of the program's
-    medians over the runs (on a shared machine other work only ever adds
-    time). Ratios against oneTBB and on/off costs: the median over runs of
-    each run's own ratio (the two sides of a ratio alternate in one run)."""
-    outputs = []
-    for _ in range(runs):
-        result = subprocess.run([str(bench), "--threads", str(threads), "--repeat", str(repeat)],
-                                capture_output=True, text=True, check=True)
-        outputs.append(result.stdout)
+    """Runs the program `runs` times (each interleaves every side round by
+    round) and pools the runs with summarise_cpp()."""
+    outputs, reports = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(runs):
+            path = Path(tmp) / f"run-{i}.json"
+            result = subprocess.run([str(bench), "--threads", str(threads), "--repeat", str(repeat),
+                                     "--json", str(path)], capture_output=True, text=True, check=True)
+            outputs.append(result.stdout)
+            reports.append(json.loads(path.read_text()))
     (OUT / "cpp-bench.txt").write_text("\n".join(outputs))
-    per_run = [parse_cpp(text) for text in outputs]
-    rows = []
-    for i, first in enumerate(per_run[0]):
-        row = dict(first)
-        for key in ("dftracer_ms", "onetbb_ms"):
-            if first.get(key) is not None:
-                row[key] = min(run[i][key] for run in per_run)
-        if row["name"].startswith("(d)"):
-            row["note"] = f"{row['dftracer_ms'] / 10:.3f}% of one core"  # CPU ms over a 1 s sleep
-        if first.get("onetbb_ms") is not None:
-            # The program alternates the two sides run by run, so each run's
-            # own ratio is the fairer comparison on a machine with slow phases.
-            row["ratio_runs"] = [round(run[i]["onetbb_ms"] / run[i]["dftracer_ms"], 3) for run in per_run]
-            row["ratio_median"] = statistics.median(row["ratio_runs"])
-        rows.append(row)
-    overheads = []
-    for j, first in enumerate(_overheads(per_run[0])):
-        pairs = [_overheads(run)[j] for run in per_run]
-        overheads.append({
-            "feature": first["feature"],
-            "off_ms": min(p["off_ms"] for p in pairs),
-            "on_ms": min(p["on_ms"] for p in pairs),
-            "throughput_on_over_off": statistics.median(p["off_ms"] / p["on_ms"] for p in pairs),
-            "per_run": [round(p["off_ms"] / p["on_ms"], 3) for p in pairs],
-        })
-    return {"threads": threads, "repeat": repeat, "runs": runs, "rows": rows, "overheads": overheads,
-            "per_run": per_run}
+    return summarise_cpp(reports)
+
+
+def _empty_task_count(title: str) -> int | None:
+    count = re.match(r"(\d+) empty tasks", title)
+    return int(count.group(1)) if count else None
 
 
 def cpp_tables(data: dict[str, Any]) -> None:
+    names = data["contenders"]
+    pairs = [(q["ours"], q["anchor"]) for q in data["workloads"][0]["ratios"]] if data["workloads"] else []
     with open(OUT / "cpp-executor.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["benchmark", "dftracer-utils (ms)", "oneTBB (ms)", "oneTBB / dftracer-utils", "each run"])
-        for r in data["rows"]:
-            if r["onetbb_ms"] is not None:
-                w.writerow([r["name"][4:], f"{r['dftracer_ms']:.2f}", f"{r['onetbb_ms']:.2f}",
-                            f"{r['ratio_median']:.2f}", " ".join(f"{x:.2f}" for x in r["ratio_runs"])])
-        for r in data["rows"]:
-            if r["name"].startswith("(d)"):
-                w.writerow(["idle executor, CPU used over 1 s", f"{r['dftracer_ms']:.3f}", "", r["note"], ""])
-        for r in data["rows"]:
-            count = re.match(r"\(a\) (\d+) empty tasks", r["name"])
-            if count and r["onetbb_ms"] is not None:
-                tasks = int(count.group(1))
-                w.writerow(["per empty task, from the first row", f"{r['dftracer_ms'] * 1e6 / tasks:.0f} ns",
-                            f"{r['onetbb_ms'] * 1e6 / tasks:.0f} ns", "", ""])
+        header = ["benchmark"] + [f"{n} (ms)" for n in names]
+        for ours, anchor in pairs:
+            header += [f"{anchor} / {ours}", "spread over runs"]
+        w.writerow(header)
+        for wl in data["workloads"]:
+            by_name = {s["name"]: s for s in wl["sides"]}
+            row = [f"({wl['label']}) {wl['title']}"]
+            row += [f"{by_name[n]['median_ms']:.2f}" if n in by_name else "" for n in names]
+            for ours, anchor in pairs:
+                q = next((q for q in wl["ratios"] if (q["ours"], q["anchor"]) == (ours, anchor)), None)
+                row += [f"{q['median']:.2f}", f"{q['spread'][0]:.2f}-{q['spread'][1]:.2f}"] if q else ["", ""]
+            w.writerow(row)
+        tail = [""] * (len(header) - 2)
+        if data.get("idle"):
+            w.writerow(["(d) idle executor, CPU ms over 1 s", f"{data['idle']['cpu_ms']:.3f}",
+                        *tail[:-1], f"{data['idle']['percent_of_one_core']:.3f}% of one core"])
+        for wl in data["workloads"]:
+            tasks = _empty_task_count(wl["title"])
+            if wl["id"] == "empty" and tasks:
+                by_name = {s["name"]: s for s in wl["sides"]}
+                w.writerow(["per empty task, from (a)"]
+                           + [f"{by_name[n]['median_ms'] * 1e6 / tasks:.0f} ns" if n in by_name else ""
+                              for n in names] + [""] * (2 * len(pairs)))
     with open(OUT / "cpp-overheads.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["feature", "off (ms)", "on (ms)", "throughput on / off", "each run"])
@@ -172,19 +197,30 @@ def cpp_tables(data: dict[str, Any]) -> None:
 def cpp_figures(data: dict[str, Any]) -> None:
     import matplotlib.pyplot as plt
 
-    compared = [r for r in data["rows"] if r["onetbb_ms"] is not None]
-    fig, axes = plt.subplots(1, len(compared), figsize=(3.2 * len(compared), 3.4))
-    for ax, r in zip(axes, compared, strict=True):
-        bars = ax.bar(["dftracer-utils", "oneTBB"], [r["dftracer_ms"], r["onetbb_ms"]], color=["#3572A5", "#999999"])
-        ax.bar_label(bars, fmt="%.1f", fontsize=8)
-        ax.set_title(r["name"][4:], fontsize=9, wrap=True)
-        ax.set_ylabel("median time (ms), lower is better", fontsize=8)
-        ax.tick_params(labelsize=8)
-    fig.suptitle(f"C++ executor vs oneTBB ({data['threads']} threads; median of {data['repeat']} rounds, "
-                 f"best of {data['runs']} runs)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(OUT / "cpp-executor.png", dpi=110)
-    plt.close(fig)
+    workloads = data["workloads"]
+    if workloads:
+        cols = min(4, len(workloads))
+        rows = (len(workloads) + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.6 * rows), squeeze=False)
+        for ax, wl in zip(list(axes.flat)[: len(workloads)], workloads, strict=True):
+            names = [s["name"] for s in wl["sides"]]
+            anchors = iter(ANCHOR_COLOURS * len(wl["sides"]))
+            colours = [OURS_COLOUR if s["ours"] else next(anchors) for s in wl["sides"]]
+            bars = ax.bar(names, [s["median_ms"] for s in wl["sides"]], color=colours)
+            ax.bar_label(bars, fmt="%.1f", fontsize=8)
+            ratios = "\n".join(f"{q['anchor']}/{q['ours']}: {q['median']:.2f}x "
+                               f"[{q['spread'][0]:.2f}-{q['spread'][1]:.2f}]" for q in wl["ratios"])
+            ax.set_title(f"({wl['label']}) {wl['title']}\n{ratios}", fontsize=8)
+            ax.set_ylabel("median time (ms), lower is better", fontsize=8)
+            ax.tick_params(labelsize=8)
+        for ax in list(axes.flat)[len(workloads):]:
+            ax.axis("off")
+        fig.suptitle(f"C++ executor vs its anchors ({data['threads']} threads; {data['runs']} runs of "
+                     f"{data['repeat']} interleaved rounds; ratio: median of per-round ratios, "
+                     f"[min-max of the runs' medians], > 1: dftracer-utils faster)", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(OUT / "cpp-executor.png", dpi=110)
+        plt.close(fig)
 
     overheads = data["overheads"]
     if overheads:
@@ -205,7 +241,8 @@ def cpp_figures(data: dict[str, Any]) -> None:
         ax.axvline(1.0, color="#444444", linewidth=0.8)
         ax.set_xlim(low, high)
         ax.set_xlabel("throughput with the feature on / off (1 = no cost)")
-        ax.set_title(f"1M empty tasks: median of {data['runs']} runs (bars), each run (dots)", fontsize=9)
+        ax.set_title(f"Empty tasks (a): median of per-round ratios over {data['runs']} runs (bars), "
+                     "each run's median (dots)", fontsize=9)
         ax.invert_yaxis()
         fig.tight_layout()
         fig.savefig(OUT / "cpp-overheads.png", dpi=110)
@@ -309,6 +346,7 @@ def wait_for_quiet(max_load: float, patience: float) -> float:
 
 
 def main() -> int:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bench", type=Path, help="the executor_bench program (skip C++ when omitted)")
     parser.add_argument("--python", default=sys.executable,
@@ -317,6 +355,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7, help="rounds per run (the program's --repeat)")
     parser.add_argument("--runs", type=int, default=9, help="runs of the C++ program")
     parser.add_argument("--skip-python", action="store_true")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="folder for the results (default: the one the Performance page shows)")
     parser.add_argument("--replot", action="store_true",
                         help="redraw the tables and figures from the stored JSON; measure nothing")
     parser.add_argument("--max-load", type=float, default=1.0,
@@ -327,15 +367,20 @@ def main() -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    OUT = args.out
     OUT.mkdir(parents=True, exist_ok=True)
 
     if args.replot:
         cpp = json.loads((OUT / "cpp-bench.json").read_text())
-        cpp_tables(cpp)
-        cpp_figures(cpp)
-        py = json.loads((OUT / "python-benchmarks.json").read_text())
-        python_tables(py)
-        python_figures(py)
+        if cpp.get("schema") == CPP_SUMMARY_SCHEMA:
+            cpp_tables(cpp)
+            cpp_figures(cpp)
+        else:  # written by an older collect.py, from an executor_bench without --json
+            print("collect: cpp-bench.json predates the interleaved anchors; run with --bench to redo it")
+        if (OUT / "python-benchmarks.json").exists():
+            py = json.loads((OUT / "python-benchmarks.json").read_text())
+            python_tables(py)
+            python_figures(py)
         return 0
 
     info = machine()
@@ -361,7 +406,7 @@ def main() -> int:
             if key in info:
                 w.writerow([label, info[key]])
         w.writerow(["Load average (1 min)", f"{info['load_before']:.2f} before, {info['load_after']:.2f} after"])
-    print(f"wrote {sorted(p.name for p in OUT.iterdir())} to {OUT.relative_to(ROOT)}")
+    print(f"wrote {sorted(p.name for p in OUT.iterdir())} to {OUT}")
     return 0
 
 
