@@ -152,7 +152,7 @@ def _identity(dask_worker: Any) -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
-def _worker_progress(dask_worker: Any, max_tasks: int) -> dict[str, Any]:
+def _worker_progress(max_tasks: int, dask_worker: Any) -> dict[str, Any]:
     answer = _identity(dask_worker)
     runtime = getattr(dask_worker, _RUNTIME_ATTRIBUTE, None)
     answer["now"] = time.time()
@@ -175,7 +175,7 @@ def _worker_clock(dask_worker: Any) -> float:
     return time.time()
 
 
-def _worker_trace(dask_worker: Any, max_events: int) -> dict[str, Any]:
+def _worker_trace(max_events: int, dask_worker: Any) -> dict[str, Any]:
     answer = _identity(dask_worker)
     runtime = getattr(dask_worker, _RUNTIME_ATTRIBUTE, None)
     if runtime is None:
@@ -326,6 +326,26 @@ def _shift(event: dict[str, Any], trace_pid: int, offset_us: float) -> dict[str,
     return event
 
 
+def merge_worker_events(events: list[dict[str, Any]], trace_pid: int, offset_us: float,
+                        process: dict[str, Any]) -> list[dict[str, Any]]:
+    """One worker's trace events as one process of the merged trace: every
+    event gets ``pid`` ``trace_pid`` (an OS pid it carried is kept in
+    ``args.os_pid``), ``tid`` is kept, interval timestamps move by
+    ``-offset_us``, and the worker's own process metadata is replaced by a
+    ``process_name`` event whose ``args`` are ``process``."""
+    out: list[dict[str, Any]] = [
+        {"name": "process_name", "ph": "M", "pid": trace_pid, "tid": 0, "args": dict(process)},
+        {"name": "process_sort_index", "ph": "M", "pid": trace_pid, "tid": 0, "args": {"sort_index": trace_pid}},
+    ]
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        if event.get("ph") == "M" and event.get("name") in ("process_name", "process_sort_index", "process_labels"):
+            continue  # replaced by ours
+        out.append(_shift(event, trace_pid, offset_us))
+    return out
+
+
 def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, timeout: float = 60.0,
                          max_events: int = 100_000, clock_samples: int = 5) -> ClusterTrace:
     """Write one trace of every Dask worker's runtime.
@@ -376,19 +396,11 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
             continue
         events = json.loads(gzip.decompress(value["trace"]))
         name = f"dask worker {address} on {value['host']} (pid {value['pid']})"
-        merged.append({"name": "process_name", "ph": "M", "pid": index, "tid": 0,
-                       "args": {"name": name, "address": address, "host": value["host"], "os_pid": value["pid"],
-                                "clock_offset_us": round(offset * 1e6, 1),
-                                "clock_bound_us": round(bound * 1e6, 1)}})
-        merged.append({"name": "process_sort_index", "ph": "M", "pid": index, "tid": 0,
-                       "args": {"sort_index": index}})
-        count = 0
-        for event in events:
-            if event.get("ph") == "M" and event.get("name") in ("process_name", "process_sort_index"):
-                continue  # replaced by ours
-            merged.append(_shift(event, index, offset * 1e6))
-            count += event.get("ph") != "M"
-        info["events"] = count
+        process = {"name": name, "address": address, "host": value["host"], "os_pid": value["pid"],
+                   "clock_offset_us": round(offset * 1e6, 1), "clock_bound_us": round(bound * 1e6, 1)}
+        moved = merge_worker_events(events, index, offset * 1e6, process)
+        merged += moved
+        info["events"] = sum(e.get("ph") != "M" for e in moved)
 
     if target.endswith(".json"):
         with open(target, "w", encoding="utf-8") as f:
@@ -407,10 +419,13 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
 # --------------------------------------------------------------- watchdog
 
 def _report_message(worker: Any, report: WatchdogReport) -> dict[str, Any]:
-    """A watchdog report as a msgpack-able Dask event."""
+    """A watchdog report as a msgpack-able Dask event (the scheduler adds
+    ``worker``: the Dask worker's address)."""
     return {
         "address": str(getattr(worker, "address", "")), "host": socket.gethostname(), "pid": os.getpid(),
-        "kind": report.kind, "task_id": report.task_id, "task_name": report.task_name, "worker": report.worker,
+        "kind": report.kind, "task_id": report.task_id, "task_name": report.task_name,
+        # not "worker": the scheduler sets that key to the Dask worker's address
+        "runtime_worker": report.worker,
         "pool": report.pool, "elapsed": report.elapsed, "message": report.message, "cycle": list(report.cycle),
         "workers": list(report.workers), "python_stack": report.python_stack,
     }
@@ -431,7 +446,7 @@ def make_publisher(worker: Any) -> Callable[[WatchdogReport], None]:
 def _remote_report(event: Any) -> RemoteWatchdogReport:
     stamp, msg = event
     report = WatchdogReport(kind=msg["kind"], task_id=msg["task_id"], task_name=msg["task_name"],
-                            worker=msg["worker"], pool=msg["pool"], elapsed=msg["elapsed"], message=msg["message"],
+                            worker=msg["runtime_worker"], pool=msg["pool"], elapsed=msg["elapsed"], message=msg["message"],
                             cycle=list(msg["cycle"]), workers=list(msg["workers"]),
                             python_stack=msg["python_stack"])
     return RemoteWatchdogReport(address=msg["address"], host=msg["host"], pid=msg["pid"], time=float(stamp),
