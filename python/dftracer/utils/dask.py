@@ -192,3 +192,12 @@ async def _shutdown_bounded(runtime: Runtime, timeout: float) -> None:
                           for t in stuck)
         logger.warning("dftracer runtime still busy %.1f s after shutdown began; "
                        "leaving %d running task(s) behind: %s", timeout, len(stuck), names)
+
+
+# Public names report the module users import them from (help(), reprs,
+# cross-references in the documentation).
+for _public in (ClusterProgress, ClusterTrace, DaskWorkerProgress, RemoteWatchdogReport, TraceWorker,
+                cluster_progress, export_cluster_trace, show_cluster_progress, subscribe_watchdog,
+                unsubscribe_watchdog):
+    _public.__module__ = __name__
+del _public
