@@ -15,6 +15,15 @@ if [ "${1:-}" = "--cpp" ]; then
   exec "$BUILD/examples/trace_pools_demo" "$BUILD/traces" 64
 fi
 
+# `bash scripts/demo.sh --dask N` runs the indexing on a Dask LocalCluster of
+# N worker processes (examples/dask_cluster_demo.py).
+if [ "${1:-}" = "--dask" ]; then
+  echo "demo: installing dftracer-utils[dask,plot] into $VENV"
+  "$PY" -m pip install -q "$ROOT[dask,plot]"
+  mkdir -p "$ROOT/build" && cd "$ROOT/build"
+  exec "$PY" "$ROOT/examples/dask_cluster_demo.py" "${2:-2}" "$ROOT/build/dask-demo-traces" "${3:-120}"
+fi
+
 echo "demo: installing dftracer-utils into $VENV"
 "$PY" -m pip install -q "$ROOT[plot]"
 cd "$ROOT/build" 2>/dev/null || { mkdir -p "$ROOT/build" && cd "$ROOT/build"; }
