@@ -271,3 +271,16 @@ def test_bad_values_raise_value_error(client, tmp_path, call):
 def test_missing_directory_raises_at_the_call(client, tmp_path):
     with pytest.raises(FileNotFoundError):
         export_cluster_trace(client, tmp_path / "no" / "such" / "dir.json")
+
+
+def test_workers_limits_the_call_to_a_sample(client, tmp_path):
+    a, b = _addresses(client)
+    client.gather([client.submit(fan_out_named, "sample", 3, workers=[b], pure=False)])
+    p = cluster_progress(client, timeout=WAIT, workers=[b])
+    assert [w["address"] for w in p["dask_workers"]] == [b] and p["total"] == 3
+    info = export_cluster_trace(client, tmp_path / "one.json", timeout=WAIT, workers=[a])
+    assert [w["address"] for w in info["workers"]] == [a]
+    with pytest.raises(ValueError, match="not workers of this cluster"):
+        cluster_progress(client, workers=["tcp://127.0.0.1:1"])
+    with pytest.raises(TypeError):
+        cluster_progress(client, workers=a)

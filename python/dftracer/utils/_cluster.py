@@ -19,7 +19,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, TextIO, TypedDict, Union
 
@@ -198,9 +198,17 @@ def _worker_trace(max_events: int, dask_worker: Any) -> dict[str, Any]:
 
 # ------------------------------------------------------------ client side
 
-def _worker_addresses(client: Any) -> list[str]:
+def _worker_addresses(client: Any, workers: Optional[Sequence[str]] = None) -> list[str]:
     info = client.sync(client.scheduler.identity, n_workers=-1)
-    return sorted(info.get("workers", {}))
+    known = sorted(info.get("workers", {}))
+    if workers is None:
+        return known
+    if isinstance(workers, str) or not all(isinstance(w, str) for w in workers):
+        raise TypeError("workers must be a sequence of worker addresses (str) or None")
+    unknown = sorted(set(workers) - set(known))
+    if unknown:
+        raise ValueError(f"not workers of this cluster: {unknown}")
+    return sorted(set(workers))
 
 
 async def _call_each(client: Any, function: Callable[..., Any], addresses: list[str], timeout: float,
@@ -241,7 +249,8 @@ def _empty_worker(address: str, status: WorkerStatus, error: str) -> DaskWorkerP
                               tasks=[])
 
 
-def cluster_progress(client: Any, *, timeout: float = 10.0, max_tasks: int = 20) -> ClusterProgress:
+def cluster_progress(client: Any, *, timeout: float = 10.0, max_tasks: int = 20,
+                     workers: Optional[Sequence[str]] = None) -> ClusterProgress:
     """Progress of every Dask worker's runtime, summed over the cluster.
 
     Asks every worker at once (one round trip through the scheduler) and
@@ -250,14 +259,16 @@ def cluster_progress(client: Any, *, timeout: float = 10.0, max_tasks: int = 20)
     counts. Each worker sends its counts and workers, and at most
     ``max_tasks`` tasks (running and queued first, then the most recent
     finished) and errors, so the answer stays small on large clusters.
+    ``workers`` (addresses) asks only those workers, for example a sample of
+    a large cluster.
     """
     _check_client(client)
     timeout = _check_seconds("timeout", timeout)
     _check_count("max_tasks", max_tasks)
-    addresses = _worker_addresses(client)
+    addresses = _worker_addresses(client, workers)
     answers = client.sync(_call_each, client, _worker_progress, addresses, timeout, max_tasks)
     total: dict[str, int] = dict.fromkeys(_COUNTS, 0)
-    workers: list[WorkerProgress] = []
+    threads: list[WorkerProgress] = []
     tasks: list[TaskProgress] = []
     errors: list[TaskFailure] = []
     groups: list[GroupProgress] = []
@@ -282,14 +293,14 @@ def cluster_progress(client: Any, *, timeout: float = 10.0, max_tasks: int = 20)
         for key in _COUNTS:
             entry[key] = progress[key]  # type: ignore[literal-required]
             total[key] += progress[key]
-        workers += progress["workers"]
+        threads += progress["workers"]
         tasks += progress["tasks"]
         errors += progress["errors"]
         groups += progress["groups"]
         entries.append(entry)
     return ClusterProgress(total=total["total"], completed=total["completed"], running=total["running"],
                            queued=total["queued"], failed=total["failed"], cancelled=total["cancelled"],
-                           workers=workers, tasks=tasks, errors=errors, groups=groups, dask_workers=entries,
+                           workers=threads, tasks=tasks, errors=errors, groups=groups, dask_workers=entries,
                            missing=missing)
 
 
@@ -347,7 +358,8 @@ def merge_worker_events(events: list[dict[str, Any]], trace_pid: int, offset_us:
 
 
 def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, timeout: float = 60.0,
-                         max_events: int = 100_000, clock_samples: int = 5) -> ClusterTrace:
+                         max_events: int = 100_000, clock_samples: int = 5,
+                         workers: Optional[Sequence[str]] = None) -> ClusterTrace:
     """Write one trace of every Dask worker's runtime.
 
     ``.json`` writes Chrome trace events (Perfetto, chrome://tracing);
@@ -360,7 +372,8 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
     error by half that round trip (``bound_us`` in the result). A worker
     that does not answer within ``timeout`` is listed with its status and
     contributes no events. Each worker sends at most ``max_events`` events
-    (the most recent), gzip-compressed.
+    (the most recent), gzip-compressed. ``workers`` (addresses) limits the
+    trace to those workers.
     """
     _check_client(client)
     target = os.fspath(path)
@@ -376,17 +389,17 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
     if _check_count("clock_samples", clock_samples) < 1:
         raise ValueError("clock_samples must be >= 1")
 
-    addresses = _worker_addresses(client)
+    addresses = _worker_addresses(client, workers)
     offsets = _clock_offsets(client, addresses, timeout, clock_samples)
     answers = client.sync(_call_each, client, _worker_trace, addresses, timeout, max_events)
     merged: list[dict[str, Any]] = []
-    workers: list[TraceWorker] = []
+    listed: list[TraceWorker] = []
     for index, address in enumerate(addresses, start=1):
         status, value, _, _ = answers[address]
         offset, bound = offsets.get(address, (0.0, float("nan")))
         info = TraceWorker(address=address, host="", pid=0, status=status, error="", trace_pid=index, events=0,
                            offset_us=offset * 1e6, bound_us=bound * 1e6)
-        workers.append(info)
+        listed.append(info)
         if status != "ok":
             info["error"] = str(value)
             continue
@@ -413,7 +426,7 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
         else:
             with open(target, "w", encoding="utf-8") as f:
                 f.write(text)
-    return ClusterTrace(path=target, events=sum(w["events"] for w in workers), workers=workers)
+    return ClusterTrace(path=target, events=sum(w["events"] for w in listed), workers=listed)
 
 
 # --------------------------------------------------------------- watchdog
@@ -514,7 +527,9 @@ def show_cluster_progress(client: Any, *, interval: float = 0.5, timeout: float 
     """Draw a live bar of the cluster's runtime tasks while the block runs.
 
     Polls :func:`cluster_progress` every ``interval`` seconds on a
-    background thread (counts only, no task lists) and shows the tasks
+    background thread (counts only, no task lists; on a large cluster the
+    pause between polls grows to ten times the last poll's duration, so
+    polling never takes more than a tenth of the time) and shows the tasks
     finished since the block began, with tqdm when installed (unless
     ``use_tqdm=False``), else the package's plain one-line bar, on
     ``stream`` (default ``sys.stderr``). Yields a function returning the
@@ -539,12 +554,15 @@ def show_cluster_progress(client: Any, *, interval: float = 0.5, timeout: float 
                    max(0, p["failed"] - baseline["failed"]))
 
     def poll() -> None:
-        while not stop.wait(interval):
+        pause = interval
+        while not stop.wait(pause):
+            began = time.monotonic()
             try:
                 p = cluster_progress(client, timeout=timeout, max_tasks=0)
             except Exception:  # the client closed under us: stop drawing
                 logger.debug("cluster progress poll failed", exc_info=True)
                 return
+            pause = max(interval, 10 * (time.monotonic() - began))
             latest[0] = p
             draw(p)
 
