@@ -78,7 +78,7 @@ def measure(n: int, args: argparse.Namespace) -> dict[str, object]:
             t_wall, t_cpu = timed(lambda: export_cluster_trace(client, path, timeout=300), args.trace_repeat)
             info = export_cluster_trace(client, path, timeout=300)
             file_bytes = os.path.getsize(path)
-        answers = client.run(cluster_mod._worker_trace, 100_000)
+        answers = client.run(cluster_mod._worker_trace, 100_000)  # async: awaited on the worker
         trace_bytes = statistics.fmean(len(a["trace"]) for a in answers.values())
         bounds = [w["bound_us"] for w in info["workers"]]
     row = {
