@@ -284,3 +284,14 @@ def test_workers_limits_the_call_to_a_sample(client, tmp_path):
         cluster_progress(client, workers=["tcp://127.0.0.1:1"])
     with pytest.raises(TypeError):
         cluster_progress(client, workers=a)
+
+
+def test_asynchronous_clients_are_refused_at_the_call(cluster):
+    import asyncio
+
+    async def main():
+        async with distributed.Client(cluster.scheduler_address, asynchronous=True) as client:
+            with pytest.raises(TypeError, match="synchronous"):
+                cluster_progress(client)
+
+    asyncio.run(main())

@@ -125,6 +125,9 @@ def _check_client(client: Any) -> Any:
         raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
     if client.status in ("closed", "closing"):
         raise RuntimeError("the Dask client is closed")
+    if client.asynchronous:
+        raise TypeError("these calls block: pass a synchronous distributed.Client (in asyncio code, call them "
+                        "through loop.run_in_executor with a Client created with asynchronous=False)")
     return client
 
 
@@ -537,7 +540,8 @@ def show_cluster_progress(client: Any, *, interval: float = 0.5, timeout: float 
     Polls :func:`cluster_progress` every ``interval`` seconds on a
     background thread (counts only, no task lists; on a large cluster the
     pause between polls grows to ten times the last poll's duration, so
-    polling never takes more than a tenth of the time) and shows the tasks
+    polling never takes more than a tenth of the time; polls that waited
+    for a silent worker do not count) and shows the tasks
     finished since the block began, with tqdm when installed (unless
     ``use_tqdm=False``), else the package's plain one-line bar, on
     ``stream`` (default ``sys.stderr``). Yields a function returning the
@@ -570,7 +574,9 @@ def show_cluster_progress(client: Any, *, interval: float = 0.5, timeout: float 
             except Exception:  # the client closed under us: stop drawing
                 logger.debug("cluster progress poll failed", exc_info=True)
                 return
-            pause = max(interval, 10 * (time.monotonic() - began))
+            # A poll that waited for a silent worker says nothing about the
+            # cluster's size: only answered polls stretch the pause.
+            pause = interval if p["missing"] else max(interval, 10 * (time.monotonic() - began))
             latest[0] = p
             draw(p)
 
