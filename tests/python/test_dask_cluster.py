@@ -51,6 +51,27 @@ def slow_runtime_task(name, seconds):
     return rt.submit(sleep_in_python, seconds, name=name).get()
 
 
+def wait_until_stopped():
+    import threading
+
+    import dftracer.utils as dft
+
+    while not dft.stop_requested():
+        threading.Event().wait(0.005)
+
+
+def timed_out_runtime_task(name):
+    import dftracer.utils as dft
+
+    rt = dft.get_default_runtime()
+    handle = rt.options(timeout=0.3).submit(wait_until_stopped, name=name)
+    try:
+        handle.get(timeout=60)
+    except dft.TaskTimeoutError:
+        return "timed out"
+    return "finished"
+
+
 def block_event_loop(marker, seconds):
     # Runs through client.run, on the worker's event loop: while it sleeps
     # the worker answers nothing.
@@ -295,3 +316,23 @@ def test_asynchronous_clients_are_refused_at_the_call(cluster):
                 cluster_progress(client)
 
     asyncio.run(main())
+
+
+def test_timeout_reports_reach_the_client_too(client):
+    _, b = _addresses(client)
+    arrived = threading.Event()
+    received: list[RemoteWatchdogReport] = []
+
+    def on_report(remote):
+        if remote.report.kind == "timeout":
+            received.append(remote)
+            arrived.set()
+
+    subscribe_watchdog(client, on_report)
+    try:
+        assert client.submit(timed_out_runtime_task, "cluster-timeout", workers=[b],
+                             pure=False).result(timeout=WAIT) == "timed out"
+        assert arrived.wait(WAIT)
+    finally:
+        unsubscribe_watchdog(client)
+    assert received[0].address == b and received[0].report.task_name == "cluster-timeout"
