@@ -72,12 +72,14 @@ def timed_out_runtime_task(name):
     return "finished"
 
 
-def block_event_loop(marker, seconds):
-    # Runs through client.run, on the worker's event loop: while it sleeps
-    # the worker answers nothing.
+def block_event_loop(marker, release, limit):
+    # Runs through client.run, on the worker's event loop: until the test
+    # releases it, the worker answers nothing.
     with open(marker, "w") as f:
         f.write("blocked")
-    time.sleep(seconds)
+    deadline = time.monotonic() + limit
+    while not os.path.exists(release) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +137,8 @@ def test_max_tasks_caps_what_each_worker_sends(client):
 
 def test_a_worker_that_does_not_answer_is_marked_not_fatal(client, tmp_path):
     a, b = _addresses(client)
-    marker = tmp_path / "blocked"
-    blocker = threading.Thread(target=client.run, args=(block_event_loop, str(marker), 4.0),
+    marker, release = tmp_path / "blocked", tmp_path / "release"
+    blocker = threading.Thread(target=client.run, args=(block_event_loop, str(marker), str(release), WAIT),
                                kwargs={"workers": [a]})
     blocker.start()
     try:
@@ -144,12 +146,15 @@ def test_a_worker_that_does_not_answer_is_marked_not_fatal(client, tmp_path):
         while not marker.exists():
             assert time.monotonic() < deadline, "the worker never ran the blocking function"
             time.sleep(0.01)
-        p = cluster_progress(client, timeout=1.0)
+        started = time.monotonic()
+        p = cluster_progress(client, timeout=3.0)
+        assert time.monotonic() - started < WAIT / 2  # bounded by the timeout, not by the blocked worker
         entries = {w["address"]: w for w in p["dask_workers"]}
         assert p["missing"] == [a]
         assert entries[a]["status"] == "no answer"
         assert entries[b]["status"] == "ok"
     finally:
+        release.write_text("go")
         blocker.join(WAIT)
 
 
