@@ -231,6 +231,9 @@ def test_merged_trace_has_both_workers_as_separate_processes(client, tmp_path, s
     assert {f"on-a-{i}" for i in range(6)} <= on_a and not any(n.startswith("on-b") for n in on_a)
     assert {f"on-b-{i}" for i in range(8)} <= on_b and not any(n.startswith("on-a") for n in on_b)
     assert info["events"] == len(tasks)
+    ids = [e["id"] for e in tasks if "id" in e]
+    assert len(ids) == len(set(ids))  # unique across workers
+    assert all(isinstance(e["ts"], int) for e in tasks)
     for w in info["workers"]:
         assert w["status"] == "ok"
         assert 0 <= w["bound_us"] < 1e6  # half the best round trip, well under a second here

@@ -339,8 +339,11 @@ def _shift(event: dict[str, Any], trace_pid: int, offset_us: float) -> dict[str,
     event = dict(event)
     original = event.get("pid")
     event["pid"] = trace_pid
-    if event.get("ph") != "M" and isinstance(event.get("ts"), (int, float)):
-        event["ts"] = round(event["ts"] - offset_us, 3)
+    ts = event.get("ts")
+    if event.get("ph") != "M" and isinstance(ts, (int, float)) and not isinstance(ts, bool):
+        # Integer microseconds stay integers (DFTracer's tools expect them);
+        # the alignment is good to a fraction of a millisecond anyway.
+        event["ts"] = round(ts - offset_us) if isinstance(ts, int) else round(ts - offset_us, 3)
     if original is not None and original != trace_pid and event.get("ph") != "M":
         args = dict(event.get("args") or {})
         args.setdefault("os_pid", original)
@@ -377,7 +380,8 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
     ``.pfw`` DFTracer's JSON lines, ``.pfw.gz`` the same gzip-compressed.
     Each Dask worker becomes one process (``pid`` 1, 2, ... in address
     order) named ``dask worker <address> on <host> (pid <os pid>)``; its
-    threads are its runtime's workers. Timestamps are moved onto the
+    threads are its runtime's workers; event ids are renumbered to be
+    unique across workers. Timestamps are moved onto the
     client's clock: each worker's offset is measured ``clock_samples`` times
     and the sample with the shortest round trip is kept, which bounds the
     error by half that round trip (``bound_us`` in the result). A worker
@@ -426,6 +430,13 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
         merged += moved
         info["events"] = sum(e.get("ph") != "M" for e in moved)
 
+    # Each runtime numbers its events from 1: renumber so ids stay unique in
+    # the merged file (args.task_id keeps the runtime's own task id).
+    next_id = 1
+    for event in merged:
+        if "id" in event and event.get("ph") != "M":
+            event["id"] = next_id
+            next_id += 1
     if target.endswith(".json"):
         with open(target, "w", encoding="utf-8") as f:
             json.dump({"displayTimeUnit": "ms", "traceEvents": merged}, f, separators=(",", ":"))
