@@ -275,6 +275,8 @@ def test_live_display_draws_the_cluster_tasks(client):
     lambda c: subscribe_watchdog(None),
     lambda c: subscribe_watchdog(c, callback=42),
     lambda c: cluster_progress(c, timeout="1"),
+    lambda c: DFTracerUtilsDaskWorkerPlugin(watchdog=[("slow", 1)]),
+    lambda c: DFTracerUtilsDaskWorkerPlugin(publish_watchdog=1),
 ])
 def test_wrong_types_raise_type_error(client, call):
     with pytest.raises(TypeError):

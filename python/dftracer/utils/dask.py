@@ -129,9 +129,9 @@ class DFTracerUtilsDaskWorkerPlugin(WorkerPlugin):
         _check_size("history", history)
         if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, (int, float)) or shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must be a number of seconds >= 0")
-        settings = dict(watchdog or {})
         if watchdog is not None and not isinstance(watchdog, Mapping):
             raise TypeError(f"watchdog must be a mapping of settings or None, got {type(watchdog).__name__}")
+        settings = dict(watchdog or {})
         unknown = sorted(set(settings) - set(_WATCHDOG_KEYS))
         if unknown:
             raise ValueError(f"unknown watchdog settings {unknown}; known: {list(_WATCHDOG_KEYS)}")
