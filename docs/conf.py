@@ -226,6 +226,18 @@ class HeaderContract(Directive):
         return [container]
 
 
+def mark_output_blocks(app, doctree) -> None:
+    """A code block captioned "Output" shows what a program printed: give
+    its container the class ``output`` so that long lines wrap, as they
+    would in a terminal, instead of scrolling sideways (terminal.css)."""
+    for container in doctree.findall(nodes.container):
+        if not container.get("literal_block"):
+            continue
+        captions = [c for c in container.children if isinstance(c, nodes.caption)]
+        if captions and captions[0].astext().strip() == "Output":
+            container["classes"].append("output")
+
+
 def resolve_private_module_paths(app, env, node, contnode):
     """Annotations name public classes by the private module that defines
     them (``dftracer.utils._handle.TaskHandle``); resolve those to the public
@@ -243,6 +255,7 @@ def setup(app):
     app.connect("builder-inited", run_doxygen)
     app.connect("builder-inited", generate_figures)
     app.connect("missing-reference", resolve_private_module_paths)
+    app.connect("doctree-read", mark_output_blocks)
     directives.register_directive("header-contract", HeaderContract)
     return {"parallel_read_safe": True}
 
