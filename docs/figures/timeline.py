@@ -1,40 +1,43 @@
 """The timeline on the "Progress and the watchdog" page, drawn by the
-runtime itself: a small trace-processing run (io tasks read, compute tasks
-parse, one Python coroutine waits for both) and then
-``rt.plot_timeline(path)``. The docs build runs this script (docs/conf.py)
-and shows the PNG it writes; nothing here is drawn by hand.
+runtime itself: a small trace-processing run and then
+``rt.plot_timeline(path)``. Ranks' trace files appear one after another;
+for each, an io task reads it and hands it to a compute task that
+decompresses it and counts its events; a Python coroutine adds the counts
+up. The docs build runs this script (docs/conf.py) and shows the PNG it
+writes; nothing here is drawn by hand.
 
 Usage: python timeline.py OUTPUT.png
 """
 
 import sys
 import time
+import zlib
 
 import dftracer.utils as dft
 
-
-def read_chunk(rank: int, chunk: int) -> bytes:
-    time.sleep(0.004 + 0.002 * (chunk % 3))  # stands in for a blocking read
-    return bytes(20_000 * (1 + rank % 2))
+EVENT = b'{"name":"read","cat":"POSIX","ts":1,"dur":2}\n'
+TRACE = zlib.compress(EVENT * 40_000)  # about 2 MB of events once decompressed
 
 
-def parse_chunk(data: bytes) -> int:
-    deadline = time.perf_counter() + 0.003 + len(data) / 10_000_000
-    count = 0
-    while time.perf_counter() < deadline:  # stands in for parsing (holds the GIL)
-        count += 1
-    return len(data)
+def count_events(data: bytes) -> int:
+    return zlib.decompress(data).count(b"\n")  # zlib releases the GIL
 
 
-async def summarize(handles: list) -> int:
+def read_trace(rank: int) -> dft.TaskHandle[int]:
+    time.sleep(0.010)  # stands in for a blocking read of the rank's file
+    return rt.submit(count_events, TRACE, name=f"count rank {rank}")
+
+
+async def total(handles: list) -> int:
     return sum([await h for h in handles])
 
 
 with dft.Runtime(threads=2, io_threads=2) as rt:
-    reads = [rt.submit_io(read_chunk, rank, chunk, name=f"read rank {rank}")
-             for rank in range(4) for chunk in range(6)]
-    parsed = [rt.submit(parse_chunk, read.get(), name="parse")
-              for read in dft.as_completed(reads)]
-    total = rt.submit(summarize, parsed, name="summarize").get()
+    reads = []
+    for rank in range(8):
+        reads.append(rt.submit_io(read_trace, rank, name=f"read rank {rank}"))
+        time.sleep(0.008)  # the next rank's file appears
+    counts = [read.get() for read in reads]
+    events = rt.submit(total, counts, name="total").get()
     rt.wait_all()
-    rt.plot_timeline(sys.argv[1], title=f"4 ranks x 6 chunks: {total:,} bytes parsed")
+    rt.plot_timeline(sys.argv[1], title=f"8 ranks: {events:,} events")
