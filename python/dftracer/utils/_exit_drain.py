@@ -17,10 +17,11 @@ interpreter finalizes, as :mod:`concurrent.futures` does):
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from ._runtime import Runtime
@@ -50,7 +51,7 @@ def drain_at_exit(runtimes: Iterable[Runtime]) -> None:
         interrupted = True
         _despite_interrupts(lambda: _abandon(live))
     for rt in live:
-        _despite_interrupts(lambda rt=rt: rt.shutdown(wait=True, cancel_pending=interrupted))
+        _despite_interrupts(functools.partial(rt.shutdown, wait=True, cancel_pending=interrupted))
 
 
 def _despite_interrupts(step: Callable[[], None]) -> None:
@@ -78,8 +79,8 @@ def _abandon(runtimes: list[Runtime]) -> None:
     names: collections.Counter[str] = collections.Counter()
     for rt in runtimes:
         try:
-            queued = [t["name"] or "<unnamed>" for t in rt._core.progress(True, 1 << 20)["tasks"]
-                      if t["state"] == "queued"]
+            tasks = cast("list[dict[str, Any]]", rt._core.progress(True, 1 << 20)["tasks"])
+            queued = [t["name"] or "<unnamed>" for t in tasks if t["state"] == "queued"]
             before = rt._core.counts()["cancelled"]
             rt._core.shutdown(False, False)  # cancels what is queued; never blocks
             rt._coroutines.cancel_in_flight()

@@ -60,10 +60,11 @@ def _is_async_function(fn: Any) -> bool:
 
 
 def _check_name(name: Any) -> Optional[str]:
-    if name is not None:
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str or None, got {type(name).__name__}")
-        _check_encodable(name)
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+    _check_encodable(name)
     return name
 
 
