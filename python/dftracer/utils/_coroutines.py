@@ -79,13 +79,15 @@ class CoroutineBridge:
 
     def _start(self, coro: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop, task: _core.Task) -> None:
         # Runs briefly on a worker: hands the coroutine to the event loop.
+        runner = self._run(coro, task)
         with self._lock:
             self._in_flight.add(task)
         try:
-            asyncio.run_coroutine_threadsafe(self._run(coro, task), loop)
-        except BaseException:
+            asyncio.run_coroutine_threadsafe(runner, loop)
+        except BaseException:  # the loop closed meanwhile: the task fails with this error
             with self._lock:
                 self._in_flight.discard(task)
+            runner.close()
             coro.close()
             raise
 

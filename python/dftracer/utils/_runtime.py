@@ -135,6 +135,8 @@ class Runtime:
     runtime waits for all work on exit and then shuts down.
     """
 
+    #: Most threads one pool may have (4096): ``threads`` or ``io_threads``
+    #: above it raise ``ValueError`` before anything is allocated.
     MAX_THREADS = MAX_THREADS
 
     def __init__(self, threads: int = 0, io_threads: int = 0, *, history: int = 1024,
@@ -476,8 +478,12 @@ class Runtime:
         """Stop accepting tasks. ``cancel_pending=True`` cancels queued tasks
         (their handles report ``cancelled``); otherwise queued tasks still run.
         ``wait=True`` blocks until the workers finish, except inside one of the
-        runtime's own tasks, where it returns at once (the work finishes in
-        the background). Safe to call twice."""
+        runtime's own tasks (coroutine tasks included), where it returns at
+        once (the work finishes in the background). Coroutines still pending
+        on the runtime's event loop once the tasks are done (one whose
+        timeout passed, or asyncio tasks they spawned) are cancelled:
+        ``asyncio.CancelledError`` is thrown into them and shutdown waits for
+        them to finish. Safe to call twice."""
         drain = not cancel_pending
         if wait and not self._in_own_task():
             self._core.shutdown(drain)
