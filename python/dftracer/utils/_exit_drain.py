@@ -38,19 +38,19 @@ _NAMES_SHOWN = 5
 def drain_at_exit(runtimes: Iterable[Runtime]) -> None:
     live = [rt for rt in runtimes if not rt._core.forked]
     interrupted = False
-    try:
-        for rt in live:
-            rt._core.shutdown(True, False)  # stop intake; the queues still run
-        unfinished = sum(_unfinished(rt) for rt in live)
-        if unfinished:
-            logger.debug("exit: waiting for %d unfinished task(s); press Ctrl-C to cancel the queued ones",
-                         unfinished)
-        for rt in live:
-            rt._core.wait_all(None)  # interruptible: Ctrl-C lands here
-    except KeyboardInterrupt:
-        interrupted = True
-        _despite_interrupts(lambda: _abandon(live))
-    for rt in live:
+    for index, rt in enumerate(live):
+        if not interrupted:
+            try:
+                rt._core.shutdown(True, False)  # stop intake; the queue still runs
+                unfinished = _unfinished(rt)
+                if unfinished:
+                    logger.debug("exit: waiting for %d unfinished task(s); press Ctrl-C to cancel the queued ones",
+                                 unfinished)
+                rt._core.wait_all(None)  # interruptible: Ctrl-C lands here
+            except KeyboardInterrupt:
+                interrupted = True
+                rest = live[index:]  # this runtime and those not drained yet
+                _despite_interrupts(lambda: _abandon(rest))
         _despite_interrupts(functools.partial(rt.shutdown, wait=True, cancel_pending=interrupted))
 
 
