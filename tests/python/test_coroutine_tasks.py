@@ -199,3 +199,51 @@ def test_await_from_a_loop_closed_since_is_silent():
     finally:
         sys.unraisablehook = previous
     assert reported == []
+
+
+def test_wait_all_in_a_coroutine_skips_other_coroutines_in_flight():
+    result = run_python(
+        """
+        import asyncio, threading
+        import dftracer.utils as dft
+        rt = dft.Runtime(threads=2)
+        parked = threading.Event()
+        box = {}
+        async def parked_until_released():
+            box["loop"], box["release"] = asyncio.get_running_loop(), asyncio.Event()
+            parked.set()
+            await box["release"].wait()  # in flight: frozen while wait_all blocks the loop
+            return "released"
+        async def waiter():
+            rt.wait_all(timeout=20)
+            return "waited"
+        other = rt.submit(parked_until_released)
+        parked.wait(20)
+        print(rt.submit(waiter).get(timeout=30), other.state)
+        box["loop"].call_soon_threadsafe(box["release"].set)
+        print(other.get(timeout=20))
+        rt.shutdown()
+        """,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["waited", "running", "released"]
+
+
+def test_shutdown_from_inside_a_coroutine_task_returns_and_finishes():
+    result = run_python(
+        """
+        import dftracer.utils as dft
+        rt = dft.Runtime(threads=1)
+        async def stop_it():
+            rt.shutdown()  # cannot wait for itself: returns at once
+            return rt.is_shutdown
+        print("inside", rt.submit(stop_it).get(timeout=20))
+        rt.shutdown()
+        print("outside done")
+        """,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "inside True" in result.stdout
+    assert "outside done" in result.stdout

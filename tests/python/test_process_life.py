@@ -211,3 +211,39 @@ def test_refused_submits_are_never_counted():
     )
     assert result.returncode == 0, result.stderr
     assert "bad rounds 0" in result.stdout, result.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGINT")
+def test_second_ctrl_c_cancels_coroutines_in_flight_and_runs_their_finally():
+    script = """
+    import asyncio, logging, sys
+    import dftracer.utils as dft
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(message)s")
+    rt = dft.Runtime(threads=1)
+    async def forever():
+        try:
+            print("coroutine started", flush=True)
+            await asyncio.Event().wait()
+        finally:
+            print("coroutine finally ran", flush=True)
+    rt.submit(forever)
+    rt.wait_all()
+    """
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    killer = threading.Timer(120, proc.kill)
+    killer.start()
+    try:
+        assert proc.stdout.readline().startswith("coroutine started")
+        proc.send_signal(signal.SIGINT)
+        for line in proc.stderr:
+            if "exit: waiting for" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate()
+    finally:
+        killer.cancel()
+        proc.kill()
+    assert "coroutine finally ran" in out, err
+    assert "interrupted during exit: cancelled 0 queued task(s); waiting for 1 running task(s)" in err
+    assert proc.returncode != -9  # not killed by the hard limit
