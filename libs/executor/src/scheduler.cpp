@@ -30,7 +30,15 @@ void check_size(const char* what, int value, int limit) {
 }
 }  // namespace
 
-scheduler::scheduler(executor& owner, const executor_config& config) : owner_(owner), config_(config) {
+namespace {
+std::uint64_t next_serial() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
+
+scheduler::scheduler(executor& owner, const executor_config& config)
+    : owner_(owner), serial_(next_serial()), config_(config) {
     check_size("threads", config.threads, max_threads_per_pool);
     check_size("io_threads", config.io_threads, max_threads_per_pool);
     if (config.history_size < 0)
@@ -144,7 +152,9 @@ void scheduler::submit(record* rec, submit_options&& options, bool adopt_caller_
     // The announce fenced; a shutdown that started meanwhile may have missed
     // this job. Cancelling it keeps the "no work lost" promise: either a
     // worker runs it or its handle says cancelled.
+    // The caller gets an error, not a task: the counts take it back.
     if (!accepting_.load(std::memory_order_seq_cst) && cancel(*rec)) {
+        counters_of(self).bump(task_counters::withdrawn);
         throw executor_shut_down();
     }
 }
@@ -187,8 +197,14 @@ void scheduler::submit_batch(record* const* recs, std::size_t n, const submit_op
     // while work stays queued.
     for (std::size_t i = 0; i < std::min(n, target.workers.size()); ++i) target.sleep.notify_one();
     if (!accepting_.load(std::memory_order_seq_cst)) {
+        // The whole batch is refused; what a worker already took runs and
+        // stays counted, the rest is taken back from the counts.
         bool any_cancelled = false;
-        for (std::size_t i = 0; i < n; ++i) any_cancelled = cancel(*recs[i]) || any_cancelled;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!cancel(*recs[i])) continue;
+            counters_of(self).bump(task_counters::withdrawn);
+            any_cancelled = true;
+        }
         if (any_cancelled) throw executor_shut_down();
     }
 }

@@ -118,6 +118,10 @@ struct alignas(64) task_counters {
         cancelled_started,
         failed_unstarted,
         cancelled_unstarted,
+        // Counted as submitted and cancelled_unstarted, but refused at the
+        // door: a submit that raced shutdown() and threw. Progress reports
+        // subtract it from both, so the caller's failed submit is not a task.
+        withdrawn,
         count
     };
     std::atomic<std::uint64_t> values[count] = {};
@@ -186,6 +190,9 @@ struct alignas(64) worker {
     alignas(64) std::atomic<std::uint64_t> task_id{0};
     std::atomic<std::int64_t> since_ticks{0};
     std::atomic<std::uint64_t> waiting_for{0};
+    /// serial() of the executor that owns the waited task (written before
+    /// waiting_for, so a sampler that sees the id sees its owner).
+    std::atomic<std::uint64_t> waiting_in{0};
     std::atomic<std::uint64_t> tasks_run{0};
     /// Next task id this worker hands out, and the end of its reserved block.
     std::uint64_t next_id = 0;
@@ -318,6 +325,9 @@ public:
     int threads() const noexcept { return static_cast<int>(pools_[0].workers.size()); }
     int io_threads() const noexcept { return static_cast<int>(pools_[1].workers.size()); }
     executor& owner() noexcept { return owner_; }
+    /// Process-unique, never reused: names this executor to samplers that
+    /// follow waits across executors.
+    std::uint64_t serial() const noexcept { return serial_; }
     pool& pool_of(pool_kind kind) noexcept { return pools_[static_cast<int>(kind)]; }
 
     /// The calling thread's worker if it belongs to this scheduler.
@@ -420,6 +430,7 @@ private:
     void prepare(record* rec, worker* self, std::uint32_t executor_refs) noexcept;
 
     executor& owner_;
+    const std::uint64_t serial_;
     executor_config config_;
     pool pools_[2];
     std::vector<worker*> all_workers_;  // by global id
