@@ -48,6 +48,7 @@ class CoroutineBridge:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._thread: Optional[threading.Thread] = None
         self._in_flight: set[_core.Task] = set()
+        self._stopped = False  # stop() began: never start a loop again
 
     @property
     def thread(self) -> Optional[threading.Thread]:
@@ -125,6 +126,8 @@ class CoroutineBridge:
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
+            if self._stopped:
+                raise RuntimeError("Runtime is shut down")
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 ready = threading.Event()
@@ -145,11 +148,12 @@ class CoroutineBridge:
         join its thread. Not on the loop thread itself. Safe to call twice."""
         with self._lock:
             loop, thread = self._loop, self._thread
+            if thread is not None and thread is threading.current_thread():
+                raise RuntimeError("the event loop cannot stop itself from one of its coroutines")
             self._loop = self._thread = None
+            self._stopped = True
         if loop is None or thread is None:
             return
-        if thread is threading.current_thread():
-            raise RuntimeError("the event loop cannot stop itself from one of its coroutines")
         if not thread.is_alive():  # nothing left to run the cancellations
             loop.close()
             return
