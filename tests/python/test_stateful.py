@@ -206,7 +206,7 @@ class RuntimeMachine(RuleBasedStateMachine):
 
 
 RuntimeMachine.TestCase.settings = settings(
-    max_examples=30, stateful_step_count=20, deadline=None,
+    max_examples=30, stateful_step_count=20, deadline=None, database=None,  # nothing written to the tree
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestRuntimeStateMachine = RuntimeMachine.TestCase

@@ -308,12 +308,12 @@ class Runtime:
         stderr while waiting: tqdm's when installed, a plain line otherwise.
         """
         timeout = _check_timeout(timeout)
-        if progress:
+        if self._coroutines.on_loop_thread():  # no bar there: it would wait for the caller
+            finished = wait_all_from_loop(self._core, self._coroutines, timeout)
+        elif progress:
             from ._progress import make_bar, wait_with_bar
 
             finished = wait_with_bar(self._core.wait_all, self._core.counts, timeout, make_bar())
-        elif self._coroutines.on_loop_thread():
-            finished = wait_all_from_loop(self._core, self._coroutines, timeout)
         else:
             finished = self._core.wait_all(timeout)
         if not finished:
