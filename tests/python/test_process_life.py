@@ -27,10 +27,13 @@ import dftracer.utils as dft
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(message)s")
 rt = dft.Runtime(threads=2)
 def sleeper(i):
-    print(f"start {i}", flush=True)
+    sys.stdout.write(f"start {i}\\n")  # one write: lines from two workers never interleave
+    sys.stdout.flush()
     time.sleep(2)
 for i in range(20):
     rt.submit(sleeper, i)
+sys.stdout.write("waiting\\n")
+sys.stdout.flush()
 rt.wait_all()
 """
 
@@ -44,8 +47,11 @@ def _second_ctrl_c_exit_seconds() -> tuple[float, str, str]:
     killer = threading.Timer(120, proc.kill)  # hard limit: a hang fails, never blocks the suite
     killer.start()
     try:
-        seen = [proc.stdout.readline(), proc.stdout.readline()]  # both workers started a task
-        assert all(line.startswith("start") for line in seen), seen
+        seen: list[str] = []
+        while "".join(seen).count("start ") < 2 or "waiting" not in "".join(seen):
+            line = proc.stdout.readline()  # both workers busy, main in wait_all()
+            assert line, seen
+            seen.append(line)
         proc.send_signal(signal.SIGINT)
         for line in proc.stderr:
             if "exit: waiting for" in line:  # inside the drain's interruptible wait
