@@ -219,7 +219,7 @@ job scheduler::spin_for_work(worker& w) {
     constexpr int slot_poll_every = 16;
     pool& p = *w.home;
     job j = 0;
-    p.sleep.begin_spin();
+    if (!p.sleep.try_begin_spin()) return 0;  // another worker spins: sleep
     // Each poll pulls the owners' queue-depth lines to this core, which
     // costs the owners a cache miss on their next push or pop: poll at
     // doubling gaps, so work arriving right away is seen within a few
