@@ -101,12 +101,18 @@ def iter_chunks(path: str, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
                     if not _looks_like_trace(pending[:64]):
                         start = pending.lstrip()[:24]
                         raise ReadProblem("not_a_trace", f"not a DFTracer trace (starts with {start!r})", 1)
-                if len(pending) >= chunk_bytes:
-                    cut = pending.rfind(b"\n") + 1
-                    if cut > 0:
-                        chunk, pending = pending[:cut], pending[cut:]
-                        yield chunk, line
-                        line += chunk.count(b"\n")
+                start = 0
+                while len(pending) - start >= chunk_bytes:
+                    cut = pending.rfind(b"\n", start, start + chunk_bytes) + 1
+                    if cut <= start:  # a line longer than chunk_bytes stays whole
+                        cut = pending.find(b"\n", start + chunk_bytes) + 1
+                        if cut <= 0:
+                            break
+                    chunk = pending[start:cut]
+                    yield chunk, line
+                    line += chunk.count(b"\n")
+                    start = cut
+                pending = pending[start:]
         except ReadProblem as problem:
             if problem.kind == "not_a_trace":
                 raise
