@@ -9,6 +9,8 @@ import zlib
 from collections.abc import Iterable
 from typing import Any, Optional, Union
 
+from .traces import RUNTIME_CATEGORIES
+
 #: Colours of the runtime's own categories; any other category gets a
 #: colour picked from its name (the same name, the same colour, every run).
 CATEGORY_COLOURS = {
@@ -23,7 +25,6 @@ CATEGORY_COLOURS = {
 }
 PALETTE = ["#1f77b4", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#ad494a", "#8c6d31", "#637939", "#7b4173", "#3182bd"]
-RUNTIME_CATEGORIES = frozenset({"python", "compute", "io", "coroutine"})
 OTHER = "other"
 
 Timeline = tuple[list[dict[str, Any]], dict[tuple[int, int], str]]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -36,6 +36,8 @@ from ._trace_parse import ParsedChunk, parse_chunk, resolve
 
 CHUNK_BYTES = 4 << 20
 TRACE_SUFFIXES = (".pfw", ".pfw.gz")
+#: The categories of the runtime's own tasks in its exported traces.
+RUNTIME_CATEGORIES = frozenset({"python", "compute", "io", "coroutine"})
 #: Calls that move data; their ``bytes`` come from ``args.size`` (1.x, the
 #: demo's synthetic traces) or the return value ``args.ret`` (2.x).
 DATA_CALLS = frozenset(
@@ -77,9 +79,12 @@ class TraceFile:
 
 @dataclass
 class TraceSet:
-    """Everything :func:`read_traces` found. ``files``/``hosts``/``strings``
-    map DFTracer's hashes to names; ``threads`` maps ``(pid, tid)`` and
-    ``processes`` maps ``pid`` to names from ``M`` events."""
+    """Everything :func:`read_traces` found. ``events`` keeps file order
+    (``traces`` order) and, within a file, line order, so each file's events
+    are one contiguous run (see :meth:`events_of`). ``files``/``hosts``/
+    ``strings`` map DFTracer's hashes to names; ``threads`` maps
+    ``(pid, tid)`` and ``processes`` maps ``pid`` to names from ``M``
+    events."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     traces: list[TraceFile] = field(default_factory=list)
@@ -92,6 +97,16 @@ class TraceSet:
     processes: dict[int, str] = field(default_factory=dict)
     metadata: int = 0
     other: int = 0
+
+    def events_of(self, keep: Callable[[TraceFile], bool]) -> list[dict[str, Any]]:
+        """The events of the trace files for which ``keep(file)`` is true."""
+        out: list[dict[str, Any]] = []
+        start = 0
+        for trace in self.traces:
+            if keep(trace):
+                out.extend(self.events[start:start + trace.events])
+            start += trace.events
+        return out
 
     def error_counts(self) -> Counter[str]:
         """Errors by kind."""
@@ -252,5 +267,5 @@ def summarize(events: Iterable[dict[str, Any]]) -> tuple[dict[str, CallSummary],
     return calls, files, categories
 
 
-__all__ = ["CHUNK_BYTES", "DATA_CALLS", "CallSummary", "TraceError", "TraceFile", "TraceSet", "event_bytes",
+__all__ = ["CHUNK_BYTES", "DATA_CALLS", "RUNTIME_CATEGORIES", "CallSummary", "TraceError", "TraceFile", "TraceSet", "event_bytes",
            "read_traces", "summarize", "trace_files"]
