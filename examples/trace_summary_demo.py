@@ -122,7 +122,8 @@ def report(found: traces.TraceSet, real_dir: str | None) -> None:
         print(f"  {name[:20]:20s} {s.count:>9,} {s.dur_us / 1e3:>10.2f} {s.bytes / 1e6:>10.3f}")
     print("\nper file (busiest 8 by bytes moved; paths resolved from DFTracer's file hashes):")
     for path, s in sorted(files.items(), key=lambda kv: (-kv[1].bytes, kv[0]))[:8]:
-        print(f"  {path[-52:]:52s} {s.count:>7,} calls {s.bytes / 1e3:>10.1f} kB")
+        shown = path if len(path) <= 52 else "..." + path[-49:]
+        print(f"  {shown:52s} {s.count:>7,} calls {s.bytes / 1e3:>10.1f} kB")
 
 
 def main() -> int:
