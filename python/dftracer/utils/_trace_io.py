@@ -99,8 +99,8 @@ def iter_chunks(path: str, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
                 if not checked and pending.strip():
                     checked = True
                     if not _looks_like_trace(pending[:64]):
-                        start = pending.lstrip()[:24]
-                        raise ReadProblem("not_a_trace", f"not a DFTracer trace (starts with {start!r})", 1)
+                        head = pending.lstrip()[:24]
+                        raise ReadProblem("not_a_trace", f"not a DFTracer trace (starts with {head!r})", 1)
                 start = 0
                 while len(pending) - start >= chunk_bytes:
                     cut = pending.rfind(b"\n", start, start + chunk_bytes) + 1
