@@ -12,6 +12,7 @@ import datetime
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -36,7 +37,7 @@ extensions = [
 ]
 graphviz_output_format = "svg"
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "examples", "perf"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "examples", "perf", "figures"]
 templates_path: list[str] = []
 html_static_path = ["_static"]
 html_theme = "furo"
@@ -203,8 +204,18 @@ def resolve_private_module_paths(app, env, node, contnode):
                                node, contnode)
 
 
+def draw_trace_figures(app) -> None:
+    """The merged timeline on the Traces page, drawn from traces the real
+    tracer writes now (needs ``pip install --no-deps dftracer``)."""
+    out = DOCS / "_build" / "figures" / "merged-timeline.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, str(DOCS / "figures" / "merged_timeline.py"), str(out)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def setup(app):
     app.connect("builder-inited", run_doxygen)
+    app.connect("builder-inited", draw_trace_figures)
     app.connect("missing-reference", resolve_private_module_paths)
     directives.register_directive("header-contract", HeaderContract)
     return {"parallel_read_safe": True}

@@ -43,6 +43,10 @@ def colours_of(labels: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def _thread(key: tuple[int, int]) -> str:
+    return "main thread" if key[0] == key[1] else f"tid {key[1]}"
+
+
 def _label(event: dict[str, Any]) -> str:
     category = str(event.get("cat", ""))
     if category == "python":
@@ -155,7 +159,7 @@ def plot_timeline(source: Any, path: Optional[Union[str, os.PathLike[str]]] = No
             if is_task == tall:
                 height = 0.8 if tall else 0.4
                 ax.broken_barh(bars, (row - height / 2, height), facecolors=colours[label], zorder=2 if tall else 3)
-    ax.set_yticks(range(len(rows)), [f"{key[0]}: {names.get(key, f'tid {key[1]}')}" for key in rows],
+    ax.set_yticks(range(len(rows)), [f"{key[0]}: {names.get(key, _thread(key))}" for key in rows],
                   fontsize="small")
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.invert_yaxis()
