@@ -57,7 +57,7 @@ intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 nitpicky = True
 nitpick_ignore_regex = [
     # Standard-library and typing names in signatures and docstrings.
-    ("py:class", r"(concurrent\.futures\.|asyncio\.|collections\.abc\.|typing\.|weakref\.|os\.).*"),
+    ("py:class", r"(concurrent\.futures\.|asyncio\.|collections\.(abc\.)?|typing\.|weakref\.|os\.).*"),
     ("py:(func|mod|meth|data)", r"(threading|functools|concurrent|os|sys|asyncio|logging|inspect)(\..*)?"),
     ("py:class", r"(Callable|Iterable|Iterator|Generator|Any|Optional|TimeoutError|BaseException|"
                  r"Exception|RuntimeError|ValueError|TypeError|int|float|str|bool|dict|list|tuple|object)"),

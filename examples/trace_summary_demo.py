@@ -160,7 +160,8 @@ def main() -> int:
         try:
             if real_dir is not None:
                 merged = os.path.join(args.directory, "merged-timeline.png")
-                dft.plot_timeline(real_dir, merged, title="traced workload: DFTracer's I/O calls over the runtime's tasks")
+                dft.plot_timeline(real_dir, merged,
+                                  title="traced workload: DFTracer's I/O calls over the runtime's tasks")
                 pictures.append(merged)
             elif len(found.events) <= 200_000:
                 picture = os.path.join(args.directory, "traces-timeline.png")

@@ -115,8 +115,7 @@ def plot_timeline(source: Any, path: Optional[Union[str, os.PathLike[str]]] = No
     tall bars, an application's traced calls (POSIX, STDIO, ...) as thin
     bars over them, so a merged trace shows which task made which call.
 
-    ``source`` is anything :func:`load_events` takes: a
-    :class:`~dftracer.utils.Runtime`, a trace file written by
+    ``source`` is a :class:`~dftracer.utils.Runtime`, a trace file written by
     :meth:`~dftracer.utils.Runtime.export_trace` or by DFTracer, a directory
     of traces, a :class:`~dftracer.utils.traces.TraceSet`, or a list of these
     drawn together. Rows are named from ``thread_name`` metadata. The legend

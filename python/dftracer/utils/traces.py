@@ -12,13 +12,13 @@ that are parsed on the compute pool while reading goes on, so a large
 ``.pfw.gz`` is many tasks, not one. Both layouts are read: DFTracer 1.x
 (``[`` first line, ``"ph":"X"``, ``args.fname``) and 2.x (one object per
 line, ``"ph":1`` / ``4``, hashed names), as is the runtime's own export
-(:meth:`Runtime.export_trace`).
+(:meth:`~dftracer.utils.Runtime.export_trace`).
 
 Damage never loses another file's events, nor the lines before it in the
 same file: a malformed line is reported and skipped; a corrupt or truncated
 gzip stream keeps what was decoded before it; a file that is not a trace is
 reported and skipped. Empty files (DFTracer leaves one for each process that
-traced nothing) are skipped and listed in :attr:`TraceSet.empty_files`, not
+traced nothing) are skipped and listed in ``TraceSet.empty_files``, not
 reported as errors.
 """
 
@@ -198,7 +198,7 @@ def read_traces(sources: Union[PathLike, Iterable[PathLike]], *, runtime: Any = 
     """Read DFTracer trace files and directories of them (``.pfw``,
     ``.pfw.gz``) on ``runtime`` (default: the default runtime); see the
     module docs. Blocks until done; thread-safe. Problems inside files are
-    returned in :attr:`TraceSet.errors`, never raised; raises
+    returned in ``TraceSet.errors``, never raised; raises
     ``FileNotFoundError`` for a source that does not exist, ``ValueError``
     for ``chunk_bytes < 1``."""
     from ._defaults import get_default_runtime
@@ -267,5 +267,5 @@ def summarize(events: Iterable[dict[str, Any]]) -> tuple[dict[str, CallSummary],
     return calls, files, categories
 
 
-__all__ = ["CHUNK_BYTES", "DATA_CALLS", "RUNTIME_CATEGORIES", "CallSummary", "TraceError", "TraceFile", "TraceSet", "event_bytes",
-           "read_traces", "summarize", "trace_files"]
+__all__ = ["CHUNK_BYTES", "DATA_CALLS", "RUNTIME_CATEGORIES", "CallSummary", "TraceError", "TraceFile", "TraceSet",
+           "event_bytes", "read_traces", "summarize", "trace_files"]
