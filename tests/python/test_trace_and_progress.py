@@ -149,3 +149,14 @@ def test_timeline_picture(rt, tmp_path):
     rt.export_trace(tmp_path / "run.pfw.gz")
     dft.plot_timeline(tmp_path / "run.pfw.gz", tmp_path / "again.png")
     assert (tmp_path / "again.png").exists()
+
+
+def test_workers_report_their_os_thread_id(rt):
+    import threading
+
+    handles = [rt.submit(threading.get_native_id) for _ in range(20)]
+    rt.wait_all()
+    workers = {w["id"]: w["os_thread"] for w in rt.get_progress()["workers"]}
+    tasks = {t["id"]: t["worker"] for t in rt.get_progress()["tasks"]}
+    for h in handles:
+        assert h.get() == workers[tasks[h.id]]  # what DFTracer records as tid on that thread
