@@ -106,7 +106,7 @@ def report(found: traces.TraceSet, real_dir: str | None) -> None:
         print(f"  error: {error}")
     real = [t for t in found.traces if real_dir is None or t.path.startswith(real_dir)]
     print(f"\nper trace file ({'written by DFTracer and the runtime' if real_dir else 'all'}, "
-          f"busiest 8 of {len(real)}):")
+          f"busiest {min(8, len(real))} of {len(real)}):")
     print(f"  {'file':44s} {'events':>8} {'metadata':>8} {'errors':>6}")
     for t in sorted(real, key=lambda t: -t.events)[:8]:
         print(f"  {os.path.basename(t.path)[-44:]:44s} {t.events:>8,} {t.metadata:>8,} {t.errors:>6}")
