@@ -51,14 +51,14 @@ TEST(Trace, ChromeAndPfwHoldEveryFinishedTaskOnce) {
     ex.wait_all();
     const auto dir = std::filesystem::temp_directory_path() / ("dft-trace-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    ex.export_trace(dir / "run.json");
-    ex.export_trace(dir / "run.pfw");
-
+    // Sampled before the export: a worker that started by now is named in it
+    // (one still starting has os_thread 0 and may or may not be).
     std::map<int, long long> os_tids;
     for (const auto& w : ex.sample_workers()) {
-        EXPECT_GT(w.os_thread, 0) << "worker " << w.id;
-        os_tids[w.id] = w.os_thread;
+        if (w.os_thread > 0) os_tids[w.id] = w.os_thread;
     }
+    ex.export_trace(dir / "run.json");
+    ex.export_trace(dir / "run.pfw");
 
     const auto chrome = slurp(dir / "run.json");
     EXPECT_EQ(chrome.rfind("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", 0), 0u);
@@ -101,7 +101,7 @@ TEST(Trace, ChromeAndPfwHoldEveryFinishedTaskOnce) {
         (line.find("\"ph\":\"M\"") != std::string::npos ? metadata : objects) += 1;
     }
     EXPECT_EQ(objects, 200);
-    EXPECT_EQ(metadata, 1 + static_cast<int>(os_tids.size()));
+    EXPECT_GE(metadata, 1 + static_cast<int>(os_tids.size()));
     EXPECT_EQ(events_of(pfw).size(), 200u);
     std::filesystem::remove_all(dir);
 }
