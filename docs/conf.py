@@ -37,9 +37,10 @@ extensions = [
 ]
 graphviz_output_format = "svg"
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "examples", "perf", "figures"]
+exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store", "examples", "perf", "figures"]
 templates_path: list[str] = []
 html_static_path = ["_static"]
+html_css_files = ["terminal.css"]
 html_theme = "furo"
 html_title = f"dftracer-utils {release}"
 pygments_style = "sphinx"
@@ -127,6 +128,43 @@ def run_doxygen(app) -> None:
                    stdout=subprocess.DEVNULL, cwd=ROOT)
 
 
+# ------------------------------------------- pictures made by the runtime itself
+#
+# Pictures of the product are generated when the site is built, never drawn
+# by hand or committed: each script in docs/figures/ runs the real runtime
+# with the interpreter that builds the docs and writes into docs/_generated/
+# (git-ignored), which the pages include. A script that fails fails the build.
+
+GENERATED = DOCS / "_generated"
+FIGURES = DOCS / "figures"
+
+
+def _run_figure_script(script: str, *args: str, capture: bool = False) -> str:
+    result = subprocess.run([sys.executable, "-u", str(FIGURES / script), *args], cwd=FIGURES,
+                            stdout=subprocess.PIPE if capture else None, stderr=subprocess.STDOUT,
+                            text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"docs/figures/{script} failed ({result.returncode}):\n{result.stdout or ''}")
+    return result.stdout or ""
+
+
+def generate_figures(app) -> None:
+    """The timeline PNG from rt.plot_timeline() and the terminal text of a
+    watchdog report, each from a real run (see the scripts' docstrings)."""
+    GENERATED.mkdir(exist_ok=True)
+    _run_figure_script("timeline.py", str(GENERATED / "timeline.png"))
+    # The Traces page: a workload run under the real tracer (needs
+    # pip install --no-deps dftracer), its I/O calls over the runtime's tasks.
+    _run_figure_script("merged_timeline.py", str(GENERATED / "merged-timeline.png"))
+    output = _run_figure_script("watchdog_report.py", capture=True)
+    # Shorten the absolute paths in the Python stacks, as a reader's own
+    # terminal would show their own paths: the script by its name, the
+    # package from its directory.
+    package = Path(dftracer.utils.__file__).resolve().parent
+    output = output.replace(f"{FIGURES}/", "").replace(f"{package}/", ".../dftracer/utils/")
+    (GENERATED / "watchdog-report.txt").write_text("$ python watchdog_report.py\n" + output)
+
+
 # ------------------------------------------------- nanobind functions (#13868)
 #
 # nanobind functions and methods are nb_func / nb_method objects, which
@@ -191,6 +229,18 @@ class HeaderContract(Directive):
         return [container]
 
 
+def mark_output_blocks(app, doctree) -> None:
+    """A code block captioned "Output" shows what a program printed: give
+    its container the class ``output`` so that long lines wrap, as they
+    would in a terminal, instead of scrolling sideways (terminal.css)."""
+    for container in doctree.findall(nodes.container):
+        if not container.get("literal_block"):
+            continue
+        captions = [c for c in container.children if isinstance(c, nodes.caption)]
+        if captions and captions[0].astext().strip() == "Output":
+            container["classes"].append("output")
+
+
 def resolve_private_module_paths(app, env, node, contnode):
     """Annotations name public classes by the private module that defines
     them (``dftracer.utils._handle.TaskHandle``); resolve those to the public
@@ -204,19 +254,11 @@ def resolve_private_module_paths(app, env, node, contnode):
                                node, contnode)
 
 
-def draw_trace_figures(app) -> None:
-    """The merged timeline on the Traces page, drawn from traces the real
-    tracer writes now (needs ``pip install --no-deps dftracer``)."""
-    out = DOCS / "_build" / "figures" / "merged-timeline.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, str(DOCS / "figures" / "merged_timeline.py"), str(out)], check=True,
-                   stdout=subprocess.DEVNULL)
-
-
 def setup(app):
     app.connect("builder-inited", run_doxygen)
-    app.connect("builder-inited", draw_trace_figures)
+    app.connect("builder-inited", generate_figures)
     app.connect("missing-reference", resolve_private_module_paths)
+    app.connect("doctree-read", mark_output_blocks)
     directives.register_directive("header-contract", HeaderContract)
     return {"parallel_read_safe": True}
 

@@ -485,6 +485,80 @@ def test_python_reference_covers_public_api() -> None:
     assert not missing, f"not documented on the site: {missing}"
 
 
+def _built_page(name: str) -> tuple[Path, str]:
+    import os
+
+    html = os.environ.get("DFTRACER_DOCS_HTML")
+    if not html or not (Path(html) / name).exists():
+        pytest.skip("set DFTRACER_DOCS_HTML to a built site to check its pictures")
+    return Path(html), (Path(html) / name).read_text()
+
+
+def _images_on(site: Path, page: str) -> list[Path]:
+    """The image files a built page shows (img src and object data), each of
+    which must exist in the site."""
+    found = []
+    for src in re.findall(r'<(?:img|object)[^>]*?(?:src|data)="([^"]+)"', page):
+        path = (site / src).resolve()
+        assert path.is_file(), f"{src} is referenced but missing from the built site"
+        assert path.stat().st_size > 0, f"{src} is empty"
+        found.append(path)
+    return found
+
+
+def test_generated_pictures_are_on_their_pages() -> None:
+    """The pictures the build makes are on their pages: the timeline PNG drawn
+    by rt.plot_timeline() and a watchdog report from real runs
+    (docs/figures/), and the Graphviz figures of the design page, the task
+    state machine among them."""
+    site, watchdog = _built_page("watchdog.html")
+    timeline = [p for p in _images_on(site, watchdog) if p.name == "timeline.png"]
+    assert timeline, "watchdog.html does not show timeline.png"
+    assert timeline[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "timeline.png is not a PNG"
+    terminal = re.search(r'<div class="terminal[^"]*".*?<pre>(.*?)</pre>', watchdog, re.S)
+    assert terminal, "watchdog.html has no terminal block"
+    text = re.sub(r"<[^>]+>", "", terminal.group(1))
+    assert "$ python watchdog_report.py" in text and "deadlock: all 2 compute workers" in text, text
+    assert "Python stack of worker" in text and "timeout: task 1 'merge_index'" in text, text
+
+    _, design = _built_page("design.html")
+    figures = [p for p in _images_on(site, design) if p.suffix == ".svg"]
+    assert len(figures) >= 4, f"design.html shows {len(figures)} Graphviz figures, expected 4"
+    states = [p for p in figures if all(s in p.read_text() for s in ("queued", "running", "cancelled", "failed"))]
+    assert states, "design.html has no task state machine figure"
+
+
+#: Widest code line that fits the page without a scrollbar (furo's content
+#: column at its default font size holds about 90 monospace characters).
+MAX_CODE_COLUMNS = 88
+
+
+def test_code_blocks_fit_the_page() -> None:
+    """No line of a code block on a built page is wider than the page, so
+    nothing hides behind a sideways scrollbar. Program output (``Output``
+    captions) and terminal blocks wrap instead (docs/_static/terminal.css),
+    and the generated API pages show signatures, not code blocks."""
+    import html
+    import os
+
+    site = os.environ.get("DFTRACER_DOCS_HTML")
+    if not site or not (Path(site) / "index.html").exists():
+        pytest.skip("set DFTRACER_DOCS_HTML to a built site to check its code blocks")
+    too_wide = []
+    for page in sorted(Path(site).glob("*.html")):
+        text = page.read_text()
+        for block in re.finditer(r'<div class="([^"]*)"><div class="highlight"><pre>(.*?)</pre>', text, re.S):
+            opening = text.rfind("<div class=", 0, block.start())
+            wrapper = text.rfind("literal-block-wrapper", 0, block.start())
+            is_output = wrapper >= 0 and "output" in text[wrapper:text.find('"', wrapper)]
+            if "terminal" in block.group(1) or (is_output and block.start() - wrapper < 600 and opening > wrapper):
+                continue
+            for line in html.unescape(re.sub(r"<[^>]+>", "", block.group(2))).splitlines():
+                if len(line) > MAX_CODE_COLUMNS:
+                    too_wide.append(f"{page.name}: {len(line)} columns: {line.strip()[:60]}...")
+    assert not too_wide, "code lines wider than the page:\n" + "\n".join(too_wide)
+
+
 def test_scripts_named_in_pages_exist() -> None:
     """Commands shown (``bash scripts/...``) name scripts that exist."""
     for page in PAGES:

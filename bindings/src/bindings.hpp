@@ -11,9 +11,15 @@ namespace nb = nanobind;
 
 namespace dftracer::py {
 
-/// The Python-visible task handle.
+/// Incremented in a forked child; objects created before the fork compare.
+unsigned fork_generation() noexcept;
+
+/// The Python-visible task handle. `generation` is the fork generation it
+/// was created in: a handle inherited by a fork() child refers to a task
+/// whose workers exist only in the parent, so its waits must refuse.
 struct Task {
     py_handle handle;
+    unsigned generation = fork_generation();
 };
 
 void bind_task(nb::module_& m);
@@ -33,8 +39,5 @@ nb::object exception_object(const task_record& rec);
 
 /// The native executor behind a Python Executor object (raises if unusable).
 executor& native_executor(nb::handle executor_object);
-
-/// Incremented in a forked child; objects created before the fork compare.
-unsigned fork_generation() noexcept;
 
 }  // namespace dftracer::py

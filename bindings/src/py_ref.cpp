@@ -2,6 +2,8 @@
 
 #include <nanobind/nanobind.h>
 
+#include <algorithm>
+
 #include "gil.hpp"
 
 namespace dftracer::py {
@@ -30,16 +32,36 @@ py_ref fetch_exception() noexcept {
 #endif
 }
 
+std::string cap_text(std::string text, std::size_t limit, std::size_t total) {
+    total = std::max(total, text.size());
+    if (total <= limit) return text;
+    const std::string marker = " [... cut: " + std::to_string(total) + " bytes in all]";
+    std::size_t keep = std::min(text.size(), limit > marker.size() ? limit - marker.size() : 0);
+    // Never split a UTF-8 sequence: back up over continuation bytes.
+    while (keep > 0 && keep < text.size() && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+    text.resize(keep);
+    text += marker;
+    return text;
+}
+
 std::string describe(PyObject* exception) {
     if (exception == nullptr) return "unknown Python error";
     std::string out = Py_TYPE(exception)->tp_name;
     PyObject* text = PyObject_Str(exception);
-    if (text != nullptr) {
-        Py_ssize_t size = 0;
-        const char* data = PyUnicode_AsUTF8AndSize(text, &size);
-        if (data != nullptr && size > 0) out += ": " + std::string(data, static_cast<std::size_t>(size));
-        Py_DECREF(text);
+    if (text == nullptr) {
+        PyErr_Clear();
+        return out + ": <str() raised>";
     }
+    Py_ssize_t size = 0;
+    const char* data = PyUnicode_AsUTF8AndSize(text, &size);
+    if (data != nullptr && size > 0) {
+        const std::size_t total = out.size() + 2 + static_cast<std::size_t>(size);
+        out += ": ";
+        // Only the kept prefix is copied: a 10 MB message costs 4 KiB here.
+        out.append(data, std::min(static_cast<std::size_t>(size), max_error_text));
+        out = cap_text(std::move(out), max_error_text, total);
+    }
+    Py_DECREF(text);
     PyErr_Clear();
     return out;
 }

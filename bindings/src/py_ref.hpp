@@ -55,8 +55,19 @@ private:
 
 /// Takes the pending Python exception (GIL held) with its traceback attached.
 py_ref fetch_exception() noexcept;
-/// "TypeName: message" for an exception object (GIL held).
+/// Most bytes of a failure's text kept with the task record (and so in
+/// progress history and traces); the exception object keeps all of it.
+inline constexpr std::size_t max_error_text = 4096;
+
+/// "TypeName: message" for an exception object (GIL held), at most
+/// max_error_text bytes: a longer text is cut on a UTF-8 boundary and ends in
+/// a "[... cut ...]" marker saying how long it was. Never raises: a __str__
+/// that raises gives "TypeName: <str() raised OtherType>".
 std::string describe(PyObject* exception);
+
+/// `text` cut to at most `limit` bytes (marker included), as describe() does;
+/// `total` is the length of the whole text when `text` is already a prefix.
+std::string cap_text(std::string text, std::size_t limit, std::size_t total = 0);
 /// Sets `exception` as the pending Python error (GIL held).
 void restore_exception(PyObject* exception) noexcept;
 

@@ -42,6 +42,17 @@ private:
 
 const char* state_name(task_state s) { return to_string(s); }
 
+/// Raises RuntimeError for an unfinished task inherited across fork(): its
+/// workers exist only in the parent, so a wait would block forever and a
+/// cancel or callback would touch a queue nobody serves. A task that had
+/// finished before the fork still reads its outcome.
+void check_not_inherited(const Task& t) {
+    if (t.generation == fork_generation() || t.handle.done()) return;
+    throw nb::builtin_exception(nb::exception_type::runtime_error,
+                                "this task was submitted in the parent process before fork() and had not finished; "
+                                "it cannot be waited for, cancelled or watched in the child");
+}
+
 }  // namespace
 
 nb::object exception_object(const task_record& rec) {
@@ -94,12 +105,16 @@ void bind_task(nb::module_& m) {
         .def("done", [](const Task& t) { return t.handle.done(); })
         .def(
             "wait",
-            [](const Task& t, std::optional<double> timeout) { return wait_interruptibly(*t.handle.raw(), timeout); },
+            [](const Task& t, std::optional<double> timeout) {
+                check_not_inherited(t);
+                return wait_interruptibly(*t.handle.raw(), timeout);
+            },
             nb::arg("timeout") = nb::none(),
             "Block until the task finishes or `timeout` seconds pass; True if it finished.")
         .def(
             "result",
             [](const Task& t, std::optional<double> timeout) -> nb::object {
+                check_not_inherited(t);
                 auto& rec = *t.handle.raw();
                 if (!wait_interruptibly(rec, timeout)) {
                     PyErr_SetString(PyExc_TimeoutError, "task did not finish within the timeout");
@@ -116,11 +131,23 @@ void bind_task(nb::module_& m) {
         .def(
             "exception", [](const Task& t) { return exception_object(*t.handle.raw()); },
             "The task's exception object once it failed or was cancelled, else None. Never blocks.")
-        .def("cancel", [](const Task& t) { return t.handle.cancel(); })
-        .def("request_stop", [](const Task& t) { t.handle.request_stop(); })
+        .def("cancel",
+             [](const Task& t) {
+                 check_not_inherited(t);
+                 return t.handle.cancel();
+             })
+        .def("request_stop",
+             [](const Task& t) {
+                 check_not_inherited(t);
+                 t.handle.request_stop();
+             })
+        .def_prop_ro(
+            "stop_requested", [](const Task& t) { return t.handle.raw()->stop_requested(); },
+            "True once the task was asked to stop (request_stop, or its timeout passed).")
         .def(
             "add_done_callback",
             [](const Task& t, nb::object fn, nb::object task_object) {
+                check_not_inherited(t);
                 auto* cb = new python_done_callback(py_ref::borrow(fn.ptr()), py_ref::borrow(task_object.ptr()));
                 if (!t.handle.raw()->add_callback(*cb)) {
                     cb->run(*t.handle.raw());  // already finished: run now, here

@@ -226,3 +226,48 @@ def test_callback_may_shut_the_runtime_down():
     )
     assert result.returncode == 0, result.stderr
     assert "clean" in result.stdout
+
+
+def test_deadlock_across_two_runtimes_is_reported_by_each():
+    # A task of one runtime waits for a task of another, which waits back:
+    # each runtime's only worker is blocked, and each watchdog follows the
+    # wait into the other runtime.
+    first, second = dft.Runtime(threads=1, io_threads=1), dft.Runtime(threads=1, io_threads=1)
+    seen = {}
+    for name, rt in (("first", first), ("second", second)):
+        fast_watchdog(rt, deadlock=0.05)
+        seen[name] = Collector()
+        rt.add_watchdog_callback(seen[name])
+    handles: dict = {}
+    both_ready = threading.Barrier(3)
+
+    def a():
+        both_ready.wait()
+        return handles["b"].get(timeout=5)
+
+    def b():
+        both_ready.wait()
+        return handles["a"].get(timeout=5)
+
+    handles["a"] = first.submit(a, name="a")
+    handles["b"] = second.submit(b, name="b")
+    both_ready.wait()
+    for name, own, other in (("first", "a", "b"), ("second", "b", "a")):
+        report = seen[name].wait_for("deadlock")
+        assert report.cycle == [handles[own].id, handles[other].id]
+        assert f"'{other}' of executor" in report.message
+    for h in handles.values():
+        with pytest.raises(TimeoutError):
+            h.get(timeout=GENEROUS)
+    first.shutdown()
+    second.shutdown()
+
+
+def test_nested_waits_across_two_runtimes_help_and_finish():
+    # a (first) waits for b (second), which waits for c queued on first:
+    # first's only worker runs c while it waits, so nothing deadlocks.
+    first, second = dft.Runtime(threads=1), dft.Runtime(threads=1)
+    h = first.submit(lambda: second.submit(lambda: first.submit(lambda: 7).get()).get())
+    assert h.get(timeout=GENEROUS) == 7
+    first.shutdown()
+    second.shutdown()

@@ -12,7 +12,7 @@ using namespace dftracer;
 
 // One file: read on the io pool, then parse on the compute pool.
 task<std::size_t> count_lines(std::string path) {
-    co_await resume_on(pool_kind::io);            // blocking reads belong on the io pool
+    co_await resume_on(pool_kind::io);  // blocking reads belong on the io pool
     std::string text = path + ":\nts=1\nts=2\n";  // stands in for reading `path`
     co_await resume_on(pool_kind::compute);       // parsing is CPU work
     co_return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -50,8 +50,9 @@ task<int> crunch(int chunks) {
 int main() {
     executor ex({.threads = 2, .io_threads = 2});
 
-    std::size_t lines = ex.run(count_all({"a.pfw", "b.pfw", "c.pfw"}));  // blocks for the result
-    task_handle<long> f = ex.spawn(fib(20), {.name = "fib"});            // returns at once
+    std::size_t lines =
+        ex.run(count_all({"a.pfw", "b.pfw", "c.pfw"}));        // blocks for the result
+    task_handle<long> f = ex.spawn(fib(20), {.name = "fib"});  // returns at once
     task_handle<int> c = ex.spawn(crunch(100), {.name = "crunch"});
 
     std::printf("lines=%zu fib(20)=%ld chunks=%d\n", lines, f.get(), c.get());

@@ -20,12 +20,14 @@ int main() {
         .on_error =
             [&failures](const task_info& info, std::exception_ptr) {
                 ++failures;  // one worker here; use an atomic with more threads
-                std::printf("on_error: task '%s' failed: %s\n", info.name.c_str(), info.error.c_str());
+                std::printf("on_error: task '%s' failed: %s\n", info.name.c_str(),
+                            info.error.c_str());
             },
     });
 
     // 1. The task's own exception, with its own type.
-    auto parse = ex.submit([]() -> int { throw std::invalid_argument("bad header"); }, {.name = "parse"});
+    auto parse = ex.submit([]() -> int { throw std::invalid_argument("bad header"); },
+                           {.name = "parse"});
     parse.wait();  // wait() does not throw; get() does
     try {
         parse.get();

@@ -14,11 +14,12 @@ int main() {
                             {.name = "read header", .pool = dftracer::pool_kind::io});
 
     int value = answer.get();  // blocks; rethrows the task's own exception on failure
-    std::printf("%s = %d, %s: %zu bytes\n", answer.name().c_str(), value, header.name().c_str(), header.get().size());
+    std::printf("%s = %d, %s: %zu bytes\n", answer.name().c_str(), value,
+                header.name().c_str(), header.get().size());
 
     ex.wait_all();
     auto counts = ex.counts();
-    std::printf("%d compute + %d io threads ran %llu tasks\n", ex.threads(), ex.io_threads(),
-                static_cast<unsigned long long>(counts.completed));
+    std::printf("%d compute + %d io threads ran %llu tasks\n", ex.threads(),
+                ex.io_threads(), static_cast<unsigned long long>(counts.completed));
     return value == 42 && counts.completed == 2 ? 0 : 1;
 }

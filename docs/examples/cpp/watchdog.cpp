@@ -57,7 +57,8 @@ int main() {
         std::lock_guard<std::mutex> lock(mutex);
         for (const auto& r : seen) {
             slow = slow || (r.kind == report_kind::slow && r.task_name == "slow read");
-            timeout = timeout || (r.kind == report_kind::timeout && r.task_name == "parse");
+            timeout =
+                timeout || (r.kind == report_kind::timeout && r.task_name == "parse");
         }
     }
     std::lock_guard<std::mutex> lock(mutex);

@@ -76,8 +76,15 @@ public:
     }
     bool is_sleeping(std::size_t i) const noexcept { return slots_[i].sleeping.load(std::memory_order_relaxed); }
 
-    void begin_spin() noexcept { spinning_.fetch_add(1, std::memory_order_seq_cst); }
-    void end_spin() noexcept { spinning_.fetch_sub(1, std::memory_order_seq_cst); }
+    /// Becomes the pool's one spinner if nobody spins. True if it did; the
+    /// spinner absorbs notify_one() until end_spin(). One is enough: the
+    /// spinner that finds work passes a wake-up on if more is queued, and
+    /// more spinners would only take the CPU from threads that submit.
+    bool try_begin_spin() noexcept {
+        std::uint32_t none = 0;
+        return spinning_.compare_exchange_strong(none, 1, std::memory_order_seq_cst);
+    }
+    void end_spin() noexcept { spinning_.store(0, std::memory_order_seq_cst); }
 
     /// Becomes the pool's one slot watcher if nobody is. True if it did.
     bool try_watch() noexcept {

@@ -6,6 +6,7 @@
 #include "dftracer/executor/extension.hpp"
 #include "dftracer/executor/task_group.hpp"
 #include "dftracer/executor/trace.hpp"
+#include "executor_directory.hpp"
 #include "scheduler.hpp"
 #include "thread_context.hpp"
 
@@ -29,9 +30,13 @@ const char* to_string(task_state state) noexcept {
 
 const char* to_string(pool_kind pool) noexcept { return pool == pool_kind::io ? "io" : "compute"; }
 
-executor::executor(executor_config config) : impl_(std::make_unique<detail::scheduler>(*this, config)) {}
+executor::executor(executor_config config) : impl_(std::make_unique<detail::scheduler>(*this, config)) {
+    detail::executor_directory::add(*this);
+}
 
-executor::~executor() = default;
+executor::~executor() { detail::executor_directory::remove(*this); }
+
+std::uint64_t executor::serial() const noexcept { return impl_->serial(); }
 
 void executor::wait_all() { impl_->wait_all(nullptr); }
 

@@ -30,22 +30,24 @@ task_info info_of(const history_entry& entry) {
 }
 
 task_counts scheduler::counts() const noexcept {
-    // Read order matters: finished counters, then started, then unstarted
-    // finishes, then submitted. Each later read can only have grown, so
-    // running and queued never go negative and the parts add up to total.
+    // Read order matters: finished counters, then started, then withdrawn,
+    // then unstarted finishes, then submitted. Each later read can only have
+    // grown (a withdrawn task was counted cancelled first), so no part goes
+    // negative and the parts add up to total.
     task_counts c;
     const auto completed = sum(task_counters::completed);
     const auto failed_started = sum(task_counters::failed_started);
     const auto cancelled_started = sum(task_counters::cancelled_started);
     const auto started = sum(task_counters::started);
+    const auto withdrawn = sum(task_counters::withdrawn);
     const auto failed_unstarted = sum(task_counters::failed_unstarted);
     const auto cancelled_unstarted = sum(task_counters::cancelled_unstarted);
     const auto submitted = sum(task_counters::submitted);
 
-    c.total = submitted;
+    c.total = submitted - withdrawn;
     c.completed = completed;
     c.failed = failed_started + failed_unstarted;
-    c.cancelled = cancelled_started + cancelled_unstarted;
+    c.cancelled = cancelled_started + cancelled_unstarted - withdrawn;
     c.running = started - (completed + failed_started + cancelled_started);
     c.queued = submitted - started - (failed_unstarted + cancelled_unstarted);
     return c;
@@ -61,6 +63,7 @@ std::vector<worker_sample> scheduler::sample_workers() const {
         s.task_id = w->task_id.load(std::memory_order_acquire);
         s.running_since = from_ticks(w->since_ticks.load(std::memory_order_relaxed));
         s.waiting_for = w->waiting_for.load(std::memory_order_acquire);
+        s.waiting_for_executor = w->waiting_in.load(std::memory_order_relaxed);
         s.tasks_run = w->tasks_run.load(std::memory_order_relaxed);
         s.queue_depth = w->queue.size();
         s.native_thread = w->native_thread.load(std::memory_order_relaxed);
@@ -115,6 +118,7 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
         info.idle = s.task_id == 0;
         info.running_since = s.running_since;
         info.waiting_for = s.waiting_for;
+        info.waiting_for_executor = s.waiting_for_executor;
         info.queue_depth = s.queue_depth;
         info.tasks_run = s.tasks_run;
         info.native_thread = s.native_thread;

@@ -69,6 +69,7 @@ struct record_target {
     }
     void unsubscribe() noexcept { rec.remove_waiter(node); }
     std::uint64_t waited_id() const noexcept { return rec.id; }
+    std::uint64_t waited_executor() const noexcept { return rec.owner != nullptr ? rec.owner->serial() : 0; }
 };
 
 struct group_target {
@@ -82,6 +83,7 @@ struct group_target {
     }
     void unsubscribe() noexcept { group.remove_waiter(node); }
     std::uint64_t waited_id() const noexcept { return 0; }
+    std::uint64_t waited_executor() const noexcept { return 0; }
 };
 
 /// The outside policy: watch (a target that is cheap to check), then park
@@ -158,6 +160,8 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
         // A helping wait sleeps until its target or new work.
         if (!target.subscribe(wake_ref{&p.sleep, static_cast<std::size_t>(w->index), nullptr})) continue;
         const auto outer_waiting = w->waiting_for.load(std::memory_order_relaxed);
+        const auto outer_waiting_in = w->waiting_in.load(std::memory_order_relaxed);
+        w->waiting_in.store(target.waited_executor(), std::memory_order_relaxed);
         w->waiting_for.store(target.waited_id(), std::memory_order_release);
         if (shallow) {
             // A sleeper of the pool: new work wakes it, and it will help.
@@ -172,6 +176,7 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
             // wake-ups meant for idle workers.
             p.sleep.park_unannounced(static_cast<std::size_t>(w->index), deadline);
         }
+        w->waiting_in.store(outer_waiting_in, std::memory_order_relaxed);
         w->waiting_for.store(outer_waiting, std::memory_order_release);
         target.unsubscribe();
     }
@@ -214,7 +219,7 @@ job scheduler::spin_for_work(worker& w) {
     constexpr int slot_poll_every = 16;
     pool& p = *w.home;
     job j = 0;
-    p.sleep.begin_spin();
+    if (!p.sleep.try_begin_spin()) return 0;  // another worker spins: sleep
     // Each poll pulls the owners' queue-depth lines to this core, which
     // costs the owners a cache miss on their next push or pop: poll at
     // doubling gaps, so work arriving right away is seen within a few
@@ -314,6 +319,7 @@ void scheduler::worker_main(worker& w) {
         bool subscribe(wake_ref) noexcept { return true; }
         void unsubscribe() noexcept {}
         std::uint64_t waited_id() const noexcept { return 0; }
+    std::uint64_t waited_executor() const noexcept { return 0; }
     } target{*this};
     run_until(target, wait_policy::worker_main, &w, nullptr);
     flush_retired(w);
@@ -371,6 +377,7 @@ bool scheduler::wait_all(const clock::time_point* deadline) {
             s.idle_wakers_.erase(std::find(s.idle_wakers_.begin(), s.idle_wakers_.end(), who));
         }
         std::uint64_t waited_id() const noexcept { return 0; }
+    std::uint64_t waited_executor() const noexcept { return 0; }
     } target{*this, w};
     const bool done = run_until(target, w != nullptr ? wait_policy::helping : wait_policy::outside, w, deadline);
     exempt_.fetch_sub(own, std::memory_order_seq_cst);

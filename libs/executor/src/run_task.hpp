@@ -56,7 +56,7 @@ DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, recor
                                                                 bool outermost) {
     if (first_run) {
         link_live(w, *rec);
-        w.counters.bump(task_counters::started);
+        w.seat.counters.bump(task_counters::started);
     }
     auto& ctx = thread_context::get();
     // The outer task's slots, put back afterwards. The outermost run has

@@ -30,7 +30,15 @@ void check_size(const char* what, int value, int limit) {
 }
 }  // namespace
 
-scheduler::scheduler(executor& owner, const executor_config& config) : owner_(owner), config_(config) {
+namespace {
+std::uint64_t next_serial() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
+
+scheduler::scheduler(executor& owner, const executor_config& config)
+    : owner_(owner), serial_(next_serial()), config_(config) {
     check_size("threads", config.threads, max_threads_per_pool);
     check_size("io_threads", config.io_threads, max_threads_per_pool);
     if (config.history_size < 0)
@@ -47,7 +55,7 @@ scheduler::scheduler(executor& owner, const executor_config& config) : owner_(ow
         pools_[p].sleep.resize(static_cast<std::size_t>(count));
         for (int i = 0; i < count; ++i) {
             auto w = std::make_unique<worker>();
-            w->counters.single_writer = true;
+            w->seat.counters.single_writer = true;
             w->id = next_id++;
             w->index = i;
             w->home = &pools_[p];
@@ -82,15 +90,20 @@ scheduler::~scheduler() {
 
 // ---------------------------------------------------------------- submit/push
 
-DFTRACER_INLINE_STEP bool scheduler::enqueue(pool& p, job j, bool to_back, worker* self) {
+DFTRACER_INLINE_STEP bool scheduler::enqueue(pool& p, job j, bool to_back, worker* self, submit_seat& seat) {
     if (self != nullptr && self->home == &p) {
         if (!to_back) return self->queue.push_own(j);
         self->queue.push_inbox(j);
         return false;
     }
-    auto index = p.round_robin.fetch_add(1, std::memory_order_relaxed) % p.workers.size();
-    p.workers[index]->queue.push_inbox(j);
+    next_peer(p, seat).queue.push_inbox(j);
     return false;
+}
+
+DFTRACER_INLINE_STEP worker& scheduler::next_peer(pool& p, submit_seat& seat) noexcept {
+    const std::uint32_t turn = &seat == &shared_seat_ ? p.round_robin.fetch_add(1, std::memory_order_relaxed)
+                                                      : seat.next_peer++;
+    return *p.workers[turn % p.workers.size()];
 }
 
 DFTRACER_INLINE_STEP void scheduler::announce(pool& p, bool into_slot) noexcept {
@@ -101,10 +114,10 @@ DFTRACER_INLINE_STEP void scheduler::announce(pool& p, bool into_slot) noexcept 
     }
 }
 
-DFTRACER_INLINE_STEP void scheduler::prepare(record* rec, worker* self, std::uint32_t executor_refs) noexcept {
+DFTRACER_INLINE_STEP void scheduler::prepare(record* rec, submit_seat& seat, std::uint32_t executor_refs) noexcept {
     rec->owner = this;
-    rec->id = next_task_id(self);
-    counters_of(self).bump(task_counters::submitted);
+    rec->id = next_task_id(seat);
+    seat.counters.bump(task_counters::submitted);
     rec->queued_ticks.store(now_ticks(), std::memory_order_relaxed);
     rec->add_refs_unpublished(executor_refs);
 }
@@ -121,16 +134,17 @@ void scheduler::submit(record* rec, submit_options&& options, bool adopt_caller_
     rec->pool = options.pool;
     rec->timeout_ns = options.timeout.count();
     worker* self = current_worker();
+    submit_seat& seat = submitting_seat(self);
     // The executor's references: the queue entry's (dropped by whoever pops
     // it) and the finish reference (dropped once the task is published,
     // which also covers the live list between start and finish). The
     // caller's own keeps the record alive through this call, or is the
     // queue entry's when adopted.
-    prepare(rec, self, adopt_caller_ref ? 1 : 2);
+    prepare(rec, seat, adopt_caller_ref ? 1 : 2);
     pool& target = pool_of(options.pool);
     bool into_slot = false;
     try {
-        into_slot = enqueue(target, reinterpret_cast<job>(rec), false, self);
+        into_slot = enqueue(target, reinterpret_cast<job>(rec), false, self, seat);
     } catch (...) {
         // Out of memory growing a queue: the task was counted but never
         // queued. Fail it, so the counts still add up and wait_all() does
@@ -144,7 +158,9 @@ void scheduler::submit(record* rec, submit_options&& options, bool adopt_caller_
     // The announce fenced; a shutdown that started meanwhile may have missed
     // this job. Cancelling it keeps the "no work lost" promise: either a
     // worker runs it or its handle says cancelled.
+    // The caller gets an error, not a task: the counts take it back.
     if (!accepting_.load(std::memory_order_seq_cst) && cancel(*rec)) {
+        seat.counters.bump(task_counters::withdrawn);
         throw executor_shut_down();
     }
 }
@@ -154,13 +170,14 @@ void scheduler::submit_batch(record* const* recs, std::size_t n, const submit_op
     if (!accepting_.load(std::memory_order_acquire)) throw executor_shut_down();
     if (options.timeout.count() < 0) throw std::invalid_argument("timeout must be >= 0");
     worker* self = current_worker();
+    submit_seat& seat = submitting_seat(self);
     pool& target = pool_of(options.pool);
     for (std::size_t i = 0; i < n; ++i) {
         record* rec = recs[i];
         if (!options.name.empty()) rec->name = options.name;
         rec->pool = options.pool;
         rec->timeout_ns = options.timeout.count();
-        prepare(rec, self, 2);
+        prepare(rec, seat, 2);
     }
     // Spread over the pool's inboxes (the caller's own pool: its slot takes
     // one, its peers steal the rest).
@@ -171,8 +188,7 @@ void scheduler::submit_batch(record* const* recs, std::size_t n, const submit_op
             if (own) {
                 self->queue.push_inbox(reinterpret_cast<job>(recs[queued]));
             } else {
-                auto index = target.round_robin.fetch_add(1, std::memory_order_relaxed) % target.workers.size();
-                target.workers[index]->queue.push_inbox(reinterpret_cast<job>(recs[queued]));
+                next_peer(target, seat).queue.push_inbox(reinterpret_cast<job>(recs[queued]));
             }
         }
     } catch (...) {
@@ -187,28 +203,35 @@ void scheduler::submit_batch(record* const* recs, std::size_t n, const submit_op
     // while work stays queued.
     for (std::size_t i = 0; i < std::min(n, target.workers.size()); ++i) target.sleep.notify_one();
     if (!accepting_.load(std::memory_order_seq_cst)) {
+        // The whole batch is refused; what a worker already took runs and
+        // stays counted, the rest is taken back from the counts.
         bool any_cancelled = false;
-        for (std::size_t i = 0; i < n; ++i) any_cancelled = cancel(*recs[i]) || any_cancelled;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!cancel(*recs[i])) continue;
+            seat.counters.bump(task_counters::withdrawn);
+            any_cancelled = true;
+        }
         if (any_cancelled) throw executor_shut_down();
     }
 }
 
 void scheduler::push(pool_kind kind, job j, bool to_back) {
     pool& p = pool_of(kind);
-    announce(p, enqueue(p, j, to_back, current_worker()));
+    worker* self = current_worker();
+    announce(p, enqueue(p, j, to_back, self, seat_of(self)));
 }
 
 void scheduler::push_from_elsewhere(pool_kind kind, job j) {
     worker* self = current_worker();
     pool& p = pool_of(kind);
     if (self != nullptr) {  // one of ours: the destructor joins it first
-        announce(p, enqueue(p, j, false, self));
+        announce(p, enqueue(p, j, false, self, self->seat));
         return;
     }
     // Counted before the job is queued, so whoever sees it run (and may then
     // destroy this scheduler) also sees the count.
     pushes_from_elsewhere_.fetch_add(1, std::memory_order_relaxed);
-    announce(p, enqueue(p, j, false, nullptr));
+    announce(p, enqueue(p, j, false, nullptr, shared_seat_));
     pushes_from_elsewhere_.fetch_sub(1, std::memory_order_release);
 }
 
@@ -292,19 +315,19 @@ bool scheduler::cancel(record& rec) noexcept {
 }
 
 std::uint64_t scheduler::sum(task_counters::index i) const noexcept {
-    std::uint64_t total = external_counters_.read(i);
-    for (const worker* w : all_workers_) total += w->counters.read(i);
+    std::uint64_t total = shared_seat_.counters.read(i);
+    for (const worker* w : all_workers_) total += w->seat.counters.read(i);
+    const std::size_t outside = outside_seats_.used();
+    for (std::size_t k = 0; k < outside; ++k) total += outside_seats_[k].counters.read(i);
     return total;
 }
 
-std::uint64_t scheduler::next_task_id_slow(worker* w) noexcept {
+std::uint64_t scheduler::next_task_id_slow(submit_seat& seat) noexcept {
     constexpr std::uint64_t block = 256;
-    if (w == nullptr) return next_id_block_.fetch_add(1, std::memory_order_relaxed);
-    if (w->next_id == w->id_limit) {
-        w->next_id = next_id_block_.fetch_add(block, std::memory_order_relaxed);
-        w->id_limit = w->next_id + block;
-    }
-    return w->next_id++;
+    if (&seat == &shared_seat_) return next_id_block_.fetch_add(1, std::memory_order_relaxed);
+    seat.next_id = next_id_block_.fetch_add(block, std::memory_order_relaxed);
+    seat.id_limit = seat.next_id + block;
+    return seat.next_id++;
 }
 
 std::uint64_t scheduler::outstanding() const noexcept {

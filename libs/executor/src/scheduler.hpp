@@ -29,6 +29,8 @@
 #include "dftracer/executor/types.hpp"
 #include "event_count.hpp"
 #include "system.hpp"
+#include "submit_seat.hpp"
+#include "task_counters.hpp"
 #include "thread_context.hpp"
 #include "worker_queue.hpp"
 
@@ -106,45 +108,6 @@ struct registry_shard {
     history_ring history;
 };
 
-/// Task counters of one thread: a worker's own (single writer: plain
-/// load+store increments, no bus lock) or the shared block every other
-/// thread uses (atomic increments). Totals are sums over all blocks.
-struct alignas(64) task_counters {
-    enum index : int {
-        submitted,
-        started,
-        completed,
-        failed_started,
-        cancelled_started,
-        failed_unstarted,
-        cancelled_unstarted,
-        count
-    };
-    std::atomic<std::uint64_t> values[count] = {};
-    bool single_writer = false;
-
-    void bump(index i) noexcept {
-        if (single_writer) {
-            values[i].store(values[i].load(std::memory_order_relaxed) + 1, std::memory_order_release);
-        } else {
-            values[i].fetch_add(1, std::memory_order_release);
-        }
-    }
-    std::uint64_t read(index i) const noexcept { return values[i].load(std::memory_order_acquire); }
-};
-
-/// The counter a finished task adds to.
-inline task_counters::index finish_counter(task_state terminal, bool was_started) noexcept {
-    switch (terminal) {
-        case task_state::completed:
-            return task_counters::completed;
-        case task_state::failed:
-            return was_started ? task_counters::failed_started : task_counters::failed_unstarted;
-        default:
-            return was_started ? task_counters::cancelled_started : task_counters::cancelled_unstarted;
-    }
-}
-
 class pool;
 
 /// A worker's clock for task boundaries: one read between two tasks is the
@@ -186,10 +149,10 @@ struct alignas(64) worker {
     alignas(64) std::atomic<std::uint64_t> task_id{0};
     std::atomic<std::int64_t> since_ticks{0};
     std::atomic<std::uint64_t> waiting_for{0};
+    /// serial() of the executor that owns the waited task (written before
+    /// waiting_for, so a sampler that sees the id sees its owner).
+    std::atomic<std::uint64_t> waiting_in{0};
     std::atomic<std::uint64_t> tasks_run{0};
-    /// Next task id this worker hands out, and the end of its reserved block.
-    std::uint64_t next_id = 0;
-    std::uint64_t id_limit = 0;
     boundary_clock clock;
     /// As the pool's slot watcher: the sum of the peers' slot pushes at the
     /// last look. Owner thread only.
@@ -203,7 +166,8 @@ struct alignas(64) worker {
     /// the worker runs out of work. Owner thread only.
     record* retired = nullptr;
     std::uint32_t retired_refs = 0;
-    task_counters counters;
+    /// Its counters, task ids and turn over the other pool's workers.
+    submit_seat seat;
     std::thread thread;
     std::atomic<std::uint64_t> native_thread{0};
     std::atomic<std::int64_t> os_thread{0};  // kernel tid, for traces
@@ -319,6 +283,11 @@ public:
     int threads() const noexcept { return static_cast<int>(pools_[0].workers.size()); }
     int io_threads() const noexcept { return static_cast<int>(pools_[1].workers.size()); }
     executor& owner() noexcept { return owner_; }
+    /// Process-unique, never reused: names this executor to samplers that
+    /// follow waits across executors.
+    std::uint64_t serial() const noexcept { return serial_; }
+    /// Gives back a seat an outside thread took here (at its exit).
+    void give_back_seat(submit_seat* seat) noexcept { outside_seats_.give_back(seat); }
     pool& pool_of(pool_kind kind) noexcept { return pools_[static_cast<int>(kind)]; }
 
     /// The calling thread's worker if it belongs to this scheduler.
@@ -358,7 +327,7 @@ private:
     // ---- queues and wake-ups
     /// Queues j; returns whether it went into the caller's own-job slot.
     /// May throw std::bad_alloc.
-    bool enqueue(pool& p, job j, bool to_back, worker* self);
+    bool enqueue(pool& p, job j, bool to_back, worker* self, submit_seat& seat);
     /// The wake-up after enqueue() (allocates nothing).
     void announce(pool& p, bool into_slot) noexcept;
     /// After an idle worker found work: wakes another for what is still
@@ -418,9 +387,10 @@ private:
     /// Calls the error hook for a failed task (cold path).
     [[gnu::cold, gnu::noinline]] void report_failure(record& rec) noexcept;
     /// submit()'s bookkeeping before a record is queued (id, times, counts).
-    void prepare(record* rec, worker* self, std::uint32_t executor_refs) noexcept;
+    void prepare(record* rec, submit_seat& seat, std::uint32_t executor_refs) noexcept;
 
     executor& owner_;
+    const std::uint64_t serial_;
     executor_config config_;
     pool pools_[2];
     std::vector<worker*> all_workers_;  // by global id
@@ -432,19 +402,36 @@ private:
     std::atomic<std::uint32_t> pushes_from_elsewhere_{0};
     std::once_flag join_once_;
 
-    // Counters: one block per worker plus one shared by all other threads.
-    // total = submitted; see counts() for how they add up.
-    /// The caller's counter block (self: current_worker()).
-    task_counters& counters_of(worker* self) noexcept { return self != nullptr ? self->counters : external_counters_; }
-    std::uint64_t sum(task_counters::index i) const noexcept;
-    std::uint64_t next_task_id(worker* self) noexcept {
-        if (self != nullptr && self->next_id != self->id_limit) return self->next_id++;
-        return next_task_id_slow(self);
+    // Submit seats (submit_seat.hpp): each worker's, the outside threads'
+    // and one shared by threads that found no free seat. Counters are
+    // summed over all of them: total = submitted; see counts().
+    /// The seat of a worker (self: current_worker()), else the shared one.
+    submit_seat& seat_of(worker* self) noexcept { return self != nullptr ? self->seat : shared_seat_; }
+    /// The calling thread's seat: its worker's, the one it holds here (taken
+    /// on its first submit), or the shared one when none is free.
+    submit_seat& submitting_seat(worker* self) noexcept {
+        if (self != nullptr) return self->seat;
+        const auto& ctx = thread_context::get();
+        if (ctx.seat_serial == serial_) return *ctx.seat;
+        return first_outside_seat();
     }
-    std::uint64_t next_task_id_slow(worker* self) noexcept;
-    task_counters external_counters_;
-    /// Task ids: workers reserve blocks of ids so submitting does not
-    /// contend on one counter; other threads take one id at a time.
+    /// submitting_seat() off the pools when the thread's cached seat is
+    /// another executor's (outside_seat.cpp).
+    submit_seat& first_outside_seat() noexcept;
+    submit_seat* take_outside_seat() noexcept;
+    task_counters& counters_of(worker* self) noexcept { return seat_of(self).counters; }
+    std::uint64_t sum(task_counters::index i) const noexcept;
+    std::uint64_t next_task_id(submit_seat& seat) noexcept {
+        if (seat.next_id != seat.id_limit) return seat.next_id++;
+        return next_task_id_slow(seat);
+    }
+    std::uint64_t next_task_id_slow(submit_seat& seat) noexcept;
+    /// The worker of `p` whose inbox gets the seat's next push.
+    worker& next_peer(pool& p, submit_seat& seat) noexcept;
+    submit_seat shared_seat_;
+    outside_seats outside_seats_;
+    /// Task ids: seats reserve blocks of ids so submitting does not contend
+    /// on one counter; the shared seat takes one id at a time.
     alignas(64) std::atomic<std::uint64_t> next_id_block_{1};
 
     // Live tasks with a timeout; deadlines() scans only when non-zero.

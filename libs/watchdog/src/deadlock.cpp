@@ -1,7 +1,9 @@
 // Wait-for analysis for a pool whose workers all wait: follow each worker's
 // "waits for task X" to whoever holds X, until the chain reaches a task that
 // can run (no deadlock), a worker already on the chain (a cycle), or a task
-// nobody can pick up.
+// nobody can pick up. A wait for another executor's task (a task of one
+// runtime waiting on another's) is followed into that executor, so a cycle
+// through several executors is found by each one's watchdog.
 //
 // What a sample says: a worker's innermost task and the task it waits for. A
 // task that is running but innermost on no worker sits under a helped task on
@@ -17,14 +19,21 @@ namespace dftracer::watchdog_detail {
 
 namespace {
 
-const worker_sample* innermost_holder(const pass_view& view, std::uint64_t task) {
+/// A worker of some executor, on a wait-for chain.
+struct node {
+    executor_view* view;
+    const worker_sample* sample;
+    bool operator==(const node& o) const { return view == o.view && sample == o.sample; }
+};
+
+const worker_sample* innermost_holder(const executor_view& view, std::uint64_t task) {
     for (const auto& s : view.samples) {
         if (s.task_id == task) return &s;
     }
     return nullptr;
 }
 
-bool has_unblocked_worker(const pass_view& view, pool_kind pool) {
+bool has_unblocked_worker(const executor_view& view, pool_kind pool) {
     return std::any_of(view.samples.begin(), view.samples.end(),
                        [pool](const worker_sample& s) { return s.pool == pool && s.waiting_for == 0; });
 }
@@ -36,54 +45,67 @@ enum class chain_end { can_proceed, blocked };
 struct chain {
     chain_end end = chain_end::can_proceed;
     bool uncertain = false;
-    std::vector<const worker_sample*> path;  // workers, in wait order
-    std::ptrdiff_t cycle_start = -1;         // index into path, if a cycle closed
+    std::vector<node> path;           // workers, in wait order
+    std::ptrdiff_t cycle_start = -1;  // index into path, if a cycle closed
     std::string text;
 };
 
-chain follow(pass_view& view, const worker_sample& start) {
+/// The executor that owns what `s` waits for (0: an older sampler's "own").
+executor_view* awaited_view(pass_view& home, const node& at) {
+    const auto owner = at.sample->waiting_for_executor;
+    return owner == 0 ? at.view : home.view_of(owner);
+}
+
+chain follow(pass_view& home, const worker_sample& start) {
     chain c;
-    c.path.push_back(&start);
-    c.text = worker_label(start.id, start.pool) + " runs " + view.label(start.task_id);
-    const worker_sample* cur = &start;
-    // Each step adds a distinct worker, so the loop ends within samples.size() steps.
-    for (std::size_t step = 0; step <= view.samples.size(); ++step) {
-        const std::uint64_t awaited = cur->waiting_for;
-        c.text += " and waits for " + view.label(awaited);
-        const worker_sample* next = innermost_holder(view, awaited);
+    node cur{&home, &start};
+    c.path.push_back(cur);
+    c.text = home.worker_name(start) + " runs " + home.label(start.task_id);
+    // Each step adds a distinct worker of a view read once per pass, so the
+    // loop ends.
+    for (;;) {
+        const std::uint64_t awaited = cur.sample->waiting_for;
+        executor_view* in = awaited_view(home, cur);
+        if (in == nullptr) return c;  // its executor is gone: the wait is ending
+        c.text += " and waits for " + in->label(awaited);
+        const worker_sample* next = innermost_holder(*in, awaited);
         if (next != nullptr) {
-            c.text += ", which runs on " + worker_label(next->id, next->pool);
+            c.text += ", which runs on " + in->worker_name(*next);
         } else {
-            const task_info* info = view.find(awaited);
+            const task_info* info = in->find(awaited);
             if (info == nullptr || is_terminal(info->state)) return c;  // the wait is ending
             if (info->state == task_state::queued) {
-                if (has_unblocked_worker(view, info->pool)) return c;
+                if (has_unblocked_worker(*in, info->pool)) return c;
                 c.text += std::string(", queued on the ") + to_string(info->pool) + " pool whose workers all wait";
                 c.end = chain_end::blocked;
                 return c;
             }
             c.uncertain = true;
-            next = view.worker(info->worker);
+            next = in->worker(info->worker);
             if (next == nullptr || next->task_id == 0) {
                 c.text += ", a suspended coroutine";
                 c.end = chain_end::blocked;
                 return c;
             }
-            c.text += ", which started on " + worker_label(next->id, next->pool) + " and is under " +
-                      view.label(next->task_id) + " there (or suspended)";
+            c.text += ", which started on " + in->worker_name(*next) + " and is under " + in->label(next->task_id) +
+                      " there (or suspended)";
         }
         if (next->waiting_for == 0) return c;  // ends in a task that runs
-        auto seen = std::find(c.path.begin(), c.path.end(), next);
+        const node step{in, next};
+        auto seen = std::find(c.path.begin(), c.path.end(), step);
         if (seen != c.path.end()) {
             c.cycle_start = seen - c.path.begin();
             c.text += " (cycle)";
             c.end = chain_end::blocked;
             return c;
         }
-        c.path.push_back(next);
-        cur = next;
+        c.path.push_back(step);
+        cur = step;
     }
-    return c;
+}
+
+bool on_chains(const deadlock_finding& found, int worker) {
+    return std::find(found.workers.begin(), found.workers.end(), worker) != found.workers.end();
 }
 
 }  // namespace
@@ -95,20 +117,24 @@ std::optional<deadlock_finding> find_deadlock(pass_view& view, pool_kind pool) {
     for (const auto& start : view.samples) {
         if (start.pool != pool) continue;
         if (start.waiting_for == 0) return std::nullopt;
-        const bool covered = std::find(found.workers.begin(), found.workers.end(), start.id) != found.workers.end();
+        const bool covered = on_chains(found, start.id);
         chain c = follow(view, start);
         if (c.end != chain_end::blocked) return std::nullopt;
         uncertain = uncertain || c.uncertain;
         if (found.lead_worker < 0) found.lead_worker = start.id;
         if (c.cycle_start >= 0 && found.cycle.empty()) {
             const auto first = c.path.begin() + c.cycle_start;
-            found.lead_worker = (*first)->id;
-            for (auto it = first; it != c.path.end(); ++it) found.cycle.push_back((*it)->task_id);
-        }
-        for (const worker_sample* s : c.path) {
-            if (std::find(found.workers.begin(), found.workers.end(), s->id) == found.workers.end()) {
-                found.workers.push_back(s->id);
+            // The cycle's first worker of this executor leads the report.
+            auto own = std::find_if(first, c.path.end(), [&](const node& n) { return n.view == &view; });
+            if (own != c.path.end()) found.lead_worker = own->sample->id;
+            for (auto it = first; it != c.path.end(); ++it) {
+                found.cycle.push_back(it->sample->task_id);
+                found.cycle_executors.push_back(it->view->serial);
             }
+        }
+        // Only this executor's workers: report.workers are its worker ids.
+        for (const node& n : c.path) {
+            if (n.view == &view && !on_chains(found, n.sample->id)) found.workers.push_back(n.sample->id);
         }
         // A worker already on an earlier chain adds nothing new to the text.
         if (!covered) described.push_back(std::move(c.text));

@@ -45,27 +45,6 @@ void add_worker(watchdog_report& r, const worker_sample& s) {
 
 // ------------------------------------------------------------------ pass_view
 
-pass_view::pass_view(executor& e, clock::time_point t) : ex(e), now(t), samples(e.sample_workers()) {}
-
-const task_info* pass_view::find(std::uint64_t id) {
-    auto it = cache_.find(id);
-    if (it == cache_.end()) it = cache_.emplace(id, ex.find_task(id)).first;
-    return it->second ? &*it->second : nullptr;
-}
-
-std::string pass_view::name_of(std::uint64_t id) {
-    const task_info* info = find(id);
-    return info != nullptr ? info->name : std::string();
-}
-
-std::string pass_view::label(std::uint64_t id) { return task_label(id, name_of(id)); }
-
-const worker_sample* pass_view::worker(int id) const {
-    if (id < 0 || static_cast<std::size_t>(id) >= samples.size()) return nullptr;
-    const auto& s = samples[static_cast<std::size_t>(id)];
-    return s.id == id ? &s : nullptr;
-}
-
 watchdog_report pass_view::make_report(report_kind kind, pool_kind pool, std::uint64_t task, int worker_id,
                                        const std::string* name) {
     watchdog_report r;
@@ -226,6 +205,7 @@ void executor_monitor::check_deadlock(pass_view& view, pool_kind pool, nanosecon
     auto r = view.make_report(report_kind::deadlock, pool, lead != nullptr ? lead->task_id : 0, finding->lead_worker);
     r.elapsed = elapsed;
     r.cycle = std::move(finding->cycle);
+    r.cycle_executors = std::move(finding->cycle_executors);
     for (const worker_sample* s : workers) add_worker(r, *s);
     for (int w : finding->workers) {
         if (const worker_sample* s = view.worker(w)) add_worker(r, *s);

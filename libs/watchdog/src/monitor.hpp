@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -23,37 +24,76 @@ struct pass_settings {
     bool timeouts = true;
 };
 
-/// One pass over one executor: the worker samples, taken once, and task
-/// lookups cached for the pass (they take the executor's registry locks, so
-/// they happen only while a report is being written).
-class pass_view {
+/// What one pass read of one executor: its worker samples, taken once, and
+/// task lookups cached for the pass (they take the executor's registry
+/// locks, so they happen only while a report is being written).
+class executor_view {
+public:
+    virtual ~executor_view() = default;
+
+    std::uint64_t serial = 0;  ///< the executor's serial()
+    std::vector<worker_sample> samples;
+
+    /// The task's record, or null when the executor no longer knows it.
+    const task_info* find(std::uint64_t id);
+    /// "task 12 'parse'" (on another executor than the pass's: "... of
+    /// executor 3").
+    std::string label(std::uint64_t id);
+    std::string name_of(std::uint64_t id);
+    /// "worker 0 (compute)", qualified like label().
+    std::string worker_name(const worker_sample& s) const;
+    /// The sample of global worker `id`, or null.
+    const worker_sample* worker(int id) const;
+
+protected:
+    virtual std::optional<task_info> lookup(std::uint64_t id) = 0;
+    virtual bool foreign() const { return false; }
+
+private:
+    std::unordered_map<std::uint64_t, std::optional<task_info>> cache_;
+};
+
+/// Another executor that a wait leads into, reached through
+/// visit_executor(): it may be destroyed between two lookups (a lookup then
+/// finds nothing).
+class foreign_view final : public executor_view {
+public:
+    /// Null when no live executor has this serial.
+    static std::unique_ptr<foreign_view> read(std::uint64_t serial);
+
+protected:
+    std::optional<task_info> lookup(std::uint64_t id) override;
+    bool foreign() const override { return true; }
+};
+
+/// One pass over one watched executor.
+class pass_view final : public executor_view {
 public:
     pass_view(executor& ex, clock::time_point now);
 
     executor& ex;
     clock::time_point now;
-    std::vector<worker_sample> samples;
 
-    /// The task's record, or null when the executor no longer knows it.
-    const task_info* find(std::uint64_t id);
-    /// "task 12 'parse'".
-    std::string label(std::uint64_t id);
-    std::string name_of(std::uint64_t id);
-    /// The sample of global worker `id`, or null.
-    const worker_sample* worker(int id) const;
+    /// The view of the executor with this serial: this one, another read
+    /// once per pass, or null if none is alive.
+    executor_view* view_of(std::uint64_t serial);
     /// A report about `task` on `worker` (worker may be -1), with identity
     /// fields filled in (the name looked up unless given); the caller adds
     /// elapsed, message and extras.
     watchdog_report make_report(report_kind kind, pool_kind pool, std::uint64_t task, int worker,
                                 const std::string* name = nullptr);
 
+protected:
+    std::optional<task_info> lookup(std::uint64_t id) override { return ex.find_task(id); }
+
 private:
-    std::unordered_map<std::uint64_t, std::optional<task_info>> cache_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<foreign_view>> others_;
 };
 
 /// What the wait-for analysis found for a pool whose workers all wait.
 struct deadlock_finding {
-    std::vector<std::uint64_t> cycle;  ///< see watchdog_report::cycle
+    std::vector<std::uint64_t> cycle;            ///< see watchdog_report::cycle
+    std::vector<std::uint64_t> cycle_executors;  ///< and cycle_executors
     std::vector<int> workers;          ///< every worker on the chains
     int lead_worker = -1;              ///< first worker of the cycle, or of the pool
     std::string chains;                ///< human description of the chains

@@ -5,7 +5,7 @@ waits never deadlock, errors are never lost, and every task and worker is
 visible through :meth:`Runtime.get_progress`.
 """
 
-from . import _core
+from . import _core, _coroutines
 from ._core import DFTracerError, TaskTimeoutError
 from ._defaults import get_default_runtime, peek_default_runtime, set_default_runtime
 from ._futures import RuntimeExecutor
@@ -53,13 +53,22 @@ __version__ = "0.1.0"
 
 def stop_requested() -> bool:
     """True inside a task that was asked to stop (its timeout passed, or
-    :meth:`TaskHandle.request_stop` was called). Poll it in long loops."""
-    return _core.stop_requested()
+    :meth:`TaskHandle.request_stop` was called). Poll it in long loops.
+    Works in ``async def`` tasks too (and in asyncio tasks they spawn)."""
+    if _core.stop_requested():
+        return True
+    task = _coroutines.current_coroutine_task()
+    return task is not None and task.stop_requested
 
 
 def current_task_id() -> int:
-    """Id of the task running on the calling thread, or 0 outside tasks."""
-    return _core.current_task_id()
+    """Id of the task running on the calling thread (or the coroutine task
+    whose code is running), or 0 outside tasks."""
+    task_id = _core.current_task_id()
+    if task_id:
+        return task_id
+    task = _coroutines.current_coroutine_task()
+    return 0 if task is None else task.id
 
 
 # Public classes report the module users import them from, in help(),

@@ -6,6 +6,7 @@ import os
 import threading
 from typing import Optional
 
+from ._exit_drain import drain_at_exit
 from ._runtime import Runtime, _live_runtimes
 
 _lock = threading.Lock()
@@ -46,12 +47,9 @@ def set_default_runtime(runtime: Optional[Runtime]) -> Optional[Runtime]:
 
 def _drain_at_exit() -> None:
     # Runs before the interpreter finalizes (like concurrent.futures): queued
-    # work runs to the end and every worker exits while Python is intact.
-    for runtime in list(_live_runtimes):
-        try:
-            runtime.shutdown(wait=True)
-        except Exception:  # pragma: no cover - exit must go on
-            pass
+    # work runs to the end and every worker exits while Python is intact; a
+    # second Ctrl-C cancels the queued work (see _exit_drain).
+    drain_at_exit(list(_live_runtimes))
 
 
 def _after_fork_in_child() -> None:

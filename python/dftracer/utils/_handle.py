@@ -133,7 +133,15 @@ class TaskHandle(Generic[T]):
         future: asyncio.Future[T] = loop.create_future()
 
         def transfer(_: TaskHandle[T]) -> None:
-            loop.call_soon_threadsafe(_settle, future, self)
+            # As asyncio.wrap_future: a loop that closed meanwhile (its
+            # awaiter gave up, asyncio.run returned) has nobody to tell.
+            if loop.is_closed():
+                return
+            try:
+                loop.call_soon_threadsafe(_settle, future, self)
+            except RuntimeError:
+                if not loop.is_closed():
+                    raise
 
         self.add_done_callback(transfer)
         return (yield from future)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import gzip
 import inspect
 import logging
@@ -15,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _core, _watchdog
+from ._coroutines import CoroutineBridge, wait_all_from_loop
 from ._groups import GroupRegistry, TaskGroup
 from ._handle import TaskHandle, _check_timeout
 from ._mapping import bounded_map
@@ -34,11 +33,19 @@ _POOLS = ("compute", "io")
 _live_runtimes: weakref.WeakSet[Runtime] = weakref.WeakSet()
 
 
-def _check_size(label: str, value: Any) -> int:
+#: Most threads one pool may have (the engine's own limit, checked here first
+#: so an absurd size fails before anything is allocated). Per-worker memory
+#: is constant, so the limit guards against typos, not cost.
+MAX_THREADS = 4096
+
+
+def _check_size(label: str, value: Any, limit: Optional[int] = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{label} must be an int, got {type(value).__name__}")
     if value < 0:
         raise ValueError(f"{label} must be >= 0 (0 = auto-size), got {value}")
+    if limit is not None and value > limit:
+        raise ValueError(f"{label} must be <= {limit} (Runtime.MAX_THREADS, the per-pool limit), got {value}")
     return value
 
 
@@ -53,9 +60,21 @@ def _is_async_function(fn: Any) -> bool:
 
 
 def _check_name(name: Any) -> Optional[str]:
-    if name is not None and not isinstance(name, str):
+    if name is None:
+        return None
+    if not isinstance(name, str):
         raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+    _check_encodable(name)
     return name
+
+
+def _check_encodable(name: str) -> None:
+    """Names cross into native code as UTF-8: a lone surrogate cannot."""
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValueError(f"name must be encodable as UTF-8; {e.reason} at index {e.start}: {name!r}") from None
 
 
 class TaskOptions:
@@ -104,7 +123,9 @@ class Runtime:
 
     ``threads`` sizes the compute pool and ``io_threads`` a separate pool for
     blocking I/O; ``0`` auto-sizes (compute: the CPUs this process may use;
-    io: half of that, between 2 and 8). ``history`` bounds how many finished
+    io: half of that, between 2 and 8). Each pool has at most :attr:`MAX_THREADS` (4096)
+    threads; a larger size raises ``ValueError`` before anything is
+    allocated. ``history`` bounds how many finished
     tasks :meth:`get_progress` and :meth:`export_trace` remember (counts stay
     exact); it is shared out evenly between the workers, so each remembers
     its ``history / (workers + 1)`` most recent tasks.
@@ -114,10 +135,14 @@ class Runtime:
     runtime waits for all work on exit and then shuts down.
     """
 
+    #: Most threads one pool may have (4096): ``threads`` or ``io_threads``
+    #: above it raise ``ValueError`` before anything is allocated.
+    MAX_THREADS = MAX_THREADS
+
     def __init__(self, threads: int = 0, io_threads: int = 0, *, history: int = 1024,
                  watchdog: bool = True) -> None:
-        _check_size("threads", threads)
-        _check_size("io_threads", io_threads)
+        _check_size("threads", threads, MAX_THREADS)
+        _check_size("io_threads", io_threads, MAX_THREADS)
         _check_size("history", history)
         if not isinstance(watchdog, bool):
             raise TypeError(f"watchdog must be a bool, got {type(watchdog).__name__}")
@@ -125,9 +150,7 @@ class Runtime:
         self._failed: list[TaskHandle[Any]] = []
         self._failed_lock = threading.Lock()
         self._error_callback: Optional[Callable[[TaskHandle[Any], BaseException], object]] = None
-        self._loop_lock = threading.Lock()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._loop_thread: Optional[threading.Thread] = None
+        self._coroutines = CoroutineBridge()
         self._watchdog_lock = threading.Lock()
         self._watchdog_settings = dict(_watchdog.DEFAULTS)
         self._watchdog_callbacks = _watchdog.CallbackList()
@@ -226,9 +249,12 @@ class Runtime:
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
         if timeout and self._watchdog is None:
+            if self.is_shutdown:  # the documented error first: shutdown also stops the watchdog
+                raise RuntimeError("Runtime is shut down")
             raise ValueError("task timeouts are enforced by the watchdog, which is off for this runtime")
         if name is None:
             name = derive_name(fn)
+            _check_encodable(name)
         if _is_async_function(fn):
             return self._submit_coroutine(fn(*args, **kwargs), name, pool, timeout)
         task = self._core.submit(fn, args, kwargs or None, name, pool, timeout or 0.0)
@@ -248,56 +274,17 @@ class Runtime:
 
     def _submit_coroutine(self, coro: Any, name: Optional[str], pool: str,
                           timeout: Optional[float]) -> TaskHandle[Any]:
+        if self.is_shutdown:  # before the event loop is (re)started
+            coro.close()
+            raise RuntimeError("Runtime is shut down")
         if name is None:
             name = _strip(getattr(coro, "__qualname__", "") or "")
-        loop = self._event_loop()
+        return TaskHandle(self._coroutines.submit(self._core, coro, name, pool, timeout or 0.0))
 
-        def start(coroutine: Any, task: _core.Task) -> None:
-            # Runs briefly on a worker: hands the coroutine to the event loop.
-            # The task stays "running" (no worker held) until it resolves.
-            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
-
-            def resolve(done: Any) -> None:
-                if done.cancelled():
-                    task.resolve_deferred(None, concurrent.futures.CancelledError("coroutine was cancelled"))
-                    return
-                error = done.exception()
-                task.resolve_deferred(None if error is not None else done.result(), error)
-
-            future.add_done_callback(resolve)
-
-        try:
-            task = self._core.submit_deferred(start, (coro,), name, pool, timeout or 0.0)
-        except BaseException:
-            coro.close()
-            raise
-        return TaskHandle(task)
-
-    def _event_loop(self) -> asyncio.AbstractEventLoop:
-        with self._loop_lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                ready = threading.Event()
-
-                def serve() -> None:
-                    asyncio.set_event_loop(loop)
-                    ready.set()
-                    loop.run_forever()
-
-                thread = threading.Thread(target=serve, name="dftracer-asyncio", daemon=True)
-                thread.start()
-                ready.wait()
-                self._loop, self._loop_thread = loop, thread
-            return self._loop
-
-    def _stop_event_loop(self) -> None:
-        with self._loop_lock:
-            loop, thread = self._loop, self._loop_thread
-            self._loop = self._loop_thread = None
-        if loop is not None and thread is not None:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-            loop.close()
+    def _in_own_task(self) -> bool:
+        """True inside one of this runtime's tasks: on a worker, or in a
+        coroutine task on its event loop (neither can wait for itself)."""
+        return _core.current_worker_id() >= 0 or self._coroutines.on_loop_thread()
 
     # ---------------------------------------------------------------- waiting
 
@@ -312,13 +299,18 @@ class Runtime:
         the failures have run before this returns. Called inside a task, it
         runs other tasks while waiting and does not wait for itself; it does
         wait for every other task, so do not call it in a task that another
-        task is waiting for (that would wait forever).
+        task is waiting for (that would wait forever). Inside a coroutine task
+        it blocks the event loop, so it waits for every task except the
+        coroutine tasks in flight on that loop (itself included), which
+        cannot advance until it returns.
 
         ``progress=True`` draws a live bar (done / total, failures, rate) on
         stderr while waiting: tqdm's when installed, a plain line otherwise.
         """
         timeout = _check_timeout(timeout)
-        if progress:
+        if self._coroutines.on_loop_thread():  # no bar there: it would wait for the caller
+            finished = wait_all_from_loop(self._core, self._coroutines, timeout)
+        elif progress:
             from ._progress import make_bar, wait_with_bar
 
             finished = wait_with_bar(self._core.wait_all, self._core.counts, timeout, make_bar())
@@ -494,13 +486,17 @@ class Runtime:
         """Stop accepting tasks. ``cancel_pending=True`` cancels queued tasks
         (their handles report ``cancelled``); otherwise queued tasks still run.
         ``wait=True`` blocks until the workers finish, except inside one of the
-        runtime's own tasks, where it returns at once (the work finishes in
-        the background). Safe to call twice."""
+        runtime's own tasks (coroutine tasks included), where it returns at
+        once (the work finishes in the background). Coroutines still pending
+        on the runtime's event loop once the tasks are done (one whose
+        timeout passed, or asyncio tasks they spawned) are cancelled:
+        ``asyncio.CancelledError`` is thrown into them and shutdown waits for
+        them to finish. Safe to call twice."""
         drain = not cancel_pending
-        if wait and _core.current_worker_id() < 0:
+        if wait and not self._in_own_task():
             self._core.shutdown(drain)
             self._stop_watchdog()
-            self._stop_event_loop()
+            self._coroutines.stop()
             helper = self._shutdown_helper
             if helper is not None and helper is not threading.current_thread():
                 helper.join()
@@ -521,7 +517,7 @@ class Runtime:
     def _finish_shutdown(self, drain: bool) -> None:
         self._core.shutdown(drain)
         self._stop_watchdog()
-        self._stop_event_loop()
+        self._coroutines.stop()
 
     def __enter__(self) -> Runtime:
         return self
@@ -557,9 +553,13 @@ def _failure_dispatcher(runtime: Runtime) -> Callable[[_core.Task, BaseException
 
 
 def _describe(error: Optional[BaseException]) -> str:
+    """``"Type: message"``; never raises (a ``__str__`` that raises is named)."""
     if error is None:
         return "unknown error"
-    text = str(error)
+    try:
+        text = str(error)
+    except Exception as e:
+        text = f"<str() raised {type(e).__name__}>"
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 

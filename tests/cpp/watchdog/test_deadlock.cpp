@@ -208,3 +208,75 @@ TEST(WatchdogDeadlock, CycleThroughAHelpedTaskIsFoundWhenNothingElseRuns) {
     b.wait();
     ex.shutdown();
 }
+
+// A task of one executor waits for a task of another, which waits back: each
+// executor's only worker is blocked, and each executor's watchdog follows the
+// wait into the other and names the cycle with the executor of each task.
+TEST(WatchdogDeadlock, CycleAcrossTwoExecutorsIsReportedByEachWatchdog) {
+    executor first(executor_config{.threads = 1, .io_threads = 1});
+    executor second(executor_config{.threads = 1, .io_threads = 1});
+    ASSERT_NE(first.serial(), second.serial());
+    watchdog wd_first(deadlocks_only()), wd_second(deadlocks_only());
+    wd_first.watch(first);
+    wd_second.watch(second);
+    event a_started, b_started, handles_ready;
+    task_handle<void> a, b;
+    a = first.submit(
+        [&] {
+            a_started.set();
+            handles_ready.wait();
+            b.wait();
+        },
+        {.name = "a"});
+    b = second.submit(
+        [&] {
+            b_started.set();
+            handles_ready.wait();
+            a.wait();
+        },
+        {.name = "b"});
+    ASSERT_TRUE(a_started.wait());
+    ASSERT_TRUE(b_started.wait());
+    handles_ready.set();
+    ASSERT_TRUE(wait_for_samples(first, [&](const auto& s) { return s[0].waiting_for == b.id(); }));
+    ASSERT_TRUE(wait_for_samples(second, [&](const auto& s) { return s[0].waiting_for == a.id(); }));
+    EXPECT_EQ(first.sample_workers()[0].waiting_for_executor, second.serial());
+    EXPECT_EQ(second.sample_workers()[0].waiting_for_executor, first.serial());
+
+    const auto t0 = clock::now();
+    for (auto* wd : {&wd_first, &wd_second}) EXPECT_TRUE(wd->check_at(t0).empty());
+    for (auto* wd : {&wd_first, &wd_second}) {
+        auto reports = of_kind(wd->check_at(t0 + 5s), report_kind::deadlock);
+        ASSERT_EQ(reports.size(), 1u);
+        const auto& r = reports[0];
+        ASSERT_EQ(r.cycle.size(), 2u);
+        ASSERT_EQ(r.cycle_executors.size(), 2u);
+        const bool from_first = r.source == &first;
+        // The report leads with the watched executor's own task.
+        EXPECT_EQ(r.cycle.front(), from_first ? a.id() : b.id());
+        EXPECT_EQ(r.cycle_executors.front(), from_first ? first.serial() : second.serial());
+        EXPECT_EQ(r.cycle.back(), from_first ? b.id() : a.id());
+        EXPECT_EQ(r.cycle_executors.back(), from_first ? second.serial() : first.serial());
+        EXPECT_EQ(r.workers, (std::vector<int>{0}));
+        const auto other = std::to_string(from_first ? second.serial() : first.serial());
+        EXPECT_NE(r.message.find("of executor " + other), std::string::npos) << r.message;
+    }
+    ASSERT_TRUE(first.fail_task(a.id(), std::make_exception_ptr(std::runtime_error("broken by the test"))));
+    b.wait();
+    first.shutdown();
+    EXPECT_TRUE(wd_first.check_at(t0 + 1h).empty());
+}
+
+// The same shape without a cycle: a (first) waits for b (second), which waits
+// for c queued on first. first's worker runs c while it waits (it helps its
+// own pool whatever it waits for), so everything finishes.
+TEST(WatchdogDeadlock, WaitIntoAnotherExecutorThatCanEndIsNoDeadlock) {
+    executor first(executor_config{.threads = 1, .io_threads = 1});
+    executor second(executor_config{.threads = 1, .io_threads = 1});
+    auto a = first.submit([&] {
+        auto b = second.submit([&] { return first.submit([] { return 7; }).get(); });
+        return b.get();
+    });
+    ASSERT_TRUE(a.wait_for(generous));
+    EXPECT_EQ(a.get(), 7);
+}

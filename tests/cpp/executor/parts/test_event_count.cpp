@@ -71,7 +71,8 @@ TEST(EventCount, CancelledWaiterIsNotASleeper) {
 TEST(EventCount, ASpinnerAbsorbsNotifyOne) {
     event_count ec;
     ec.resize(2);
-    ec.begin_spin();
+    ASSERT_TRUE(ec.try_begin_spin());
+    EXPECT_FALSE(ec.try_begin_spin());  // one spinner per pool
     ec.prepare_wait(0);
     ec.notify_one();
     auto deadline = soon();

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -153,12 +154,24 @@ public:
 
     /// The executor whose worker is the calling thread, or null.
     static executor* current() noexcept;
+    /// Process-unique number naming this executor, never reused (a worker
+    /// sample's waiting_for_executor holds it). Lock-free.
+    std::uint64_t serial() const noexcept;
 
 private:
     friend detail::scheduler& detail::engine_of(executor& ex) noexcept;
 
     std::unique_ptr<detail::scheduler> impl_;
 };
+
+/// Calls `visit` with the live executor whose serial() is `serial` and
+/// returns true; returns false when no live executor has it. For samplers
+/// that follow a wait into another executor (the watchdog's deadlock check).
+/// Blocking: runs under a process-wide lock that executors take when they
+/// are made and destroyed, which keeps the visited one alive meanwhile; so
+/// `visit` must be short, and must not make or destroy an executor or call
+/// visit_executor (either would deadlock). Thread-safe.
+bool visit_executor(std::uint64_t serial, const std::function<void(const executor&)>& visit);
 
 /// Queries about the task running on the calling thread.
 namespace this_task {

@@ -52,6 +52,8 @@ struct worker_info {
     clock::time_point running_since{};
     /// Task the worker is blocked waiting for (0 if none).
     std::uint64_t waiting_for = 0;
+    /// serial() of the executor that owns waiting_for (0 if none).
+    std::uint64_t waiting_for_executor = 0;
     /// Entries in the worker's queues (may include already-cancelled tasks
     /// that have not been skipped yet).
     std::size_t queue_depth = 0;
@@ -86,6 +88,9 @@ struct worker_sample {
     std::uint64_t task_id = 0;          ///< 0 when idle
     clock::time_point running_since{};  ///< epoch when idle
     std::uint64_t waiting_for = 0;      ///< task being waited on, 0 if none
+    /// serial() of the executor that owns waiting_for (it may be another
+    /// executor's task), 0 if none.
+    std::uint64_t waiting_for_executor = 0;
     std::uint64_t tasks_run = 0;        ///< monotonic
     std::size_t queue_depth = 0;
     /// The worker thread's pthread_self() value (what Python's

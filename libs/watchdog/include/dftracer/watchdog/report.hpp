@@ -60,6 +60,10 @@ struct watchdog_report {
     /// helping), and the last for the first. Empty when no cycle is known (for
     /// example a wait on a suspended coroutine, whose edges are not sampled).
     std::vector<std::uint64_t> cycle;
+    /// deadlock: serial() of the executor each task of `cycle` belongs to (a
+    /// cycle may run through other executors: a task waiting on another
+    /// runtime's task, which waits back).
+    std::vector<std::uint64_t> cycle_executors;
     /// Every worker the report is about (slow/timeout: one; stall: the whole
     /// pool; deadlock: the pool plus workers on its wait-for chains), with
     /// their native thread ids at the same index.
