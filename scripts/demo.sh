@@ -6,6 +6,7 @@
 # per-call summaries, and the timelines.
 #   bash scripts/demo.sh [FILES]           synthetic files (default 300) + real traces
 #   bash scripts/demo.sh --traces DIR      index an existing folder of traces
+#   bash scripts/demo.sh --dask N          on a Dask LocalCluster of N workers
 #   bash scripts/demo.sh --cpp             the C++ example instead
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +18,15 @@ if [ "${1:-}" = "--cpp" ]; then
     -DDFTRACER_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build "$BUILD" --target trace_pools_demo
   exec "$BUILD/examples/trace_pools_demo" "$BUILD/traces" 64
+fi
+
+# `bash scripts/demo.sh --dask N` runs the indexing on a Dask LocalCluster of
+# N worker processes (examples/dask_cluster_demo.py).
+if [ "${1:-}" = "--dask" ]; then
+  echo "demo: installing dftracer-utils[dask,plot] into $VENV"
+  "$PY" -m pip install -q "$ROOT[dask,plot]"
+  mkdir -p "$ROOT/build" && cd "$ROOT/build"
+  exec "$PY" "$ROOT/examples/dask_cluster_demo.py" "${2:-2}" "$ROOT/build/dask-demo-traces" "${3:-120}"
 fi
 
 echo "demo: installing dftracer-utils and the DFTracer tracer into $VENV"

@@ -15,6 +15,10 @@ needs Dask.
 Inside Dask tasks, :func:`dftracer.utils.get_default_runtime` (or
 :func:`get_worker_runtime`) returns the worker's runtime. Tasks submitted
 under ``dask.annotate(executor=EXECUTOR_NAME)`` run on its compute threads.
+
+From the client, :func:`cluster_progress`, :func:`show_cluster_progress`,
+:func:`subscribe_watchdog` and :func:`export_cluster_trace` give one view of
+every worker's runtime.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any, Optional
 
 try:
@@ -32,10 +37,44 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
         "pip install \"dftracer-utils[dask]\""
     ) from error
 
+from ._cluster import (
+    WATCHDOG_TOPIC,
+    ClusterProgress,
+    ClusterTrace,
+    DaskWorkerProgress,
+    RemoteWatchdogReport,
+    TraceWorker,
+    WorkerStatus,
+    cluster_progress,
+    export_cluster_trace,
+    make_publisher,
+    show_cluster_progress,
+    subscribe_watchdog,
+    unsubscribe_watchdog,
+)
 from ._defaults import peek_default_runtime, set_default_runtime
+from ._handle import _check_timeout
 from ._runtime import Runtime, _check_size
 
-__all__ = ["DFTracerUtilsDaskWorkerPlugin", "EXECUTOR_NAME", "get_worker_runtime"]
+__all__ = [
+    "ClusterProgress",
+    "ClusterTrace",
+    "DFTracerUtilsDaskWorkerPlugin",
+    "DaskWorkerProgress",
+    "EXECUTOR_NAME",
+    "RemoteWatchdogReport",
+    "TraceWorker",
+    "WATCHDOG_TOPIC",
+    "WorkerStatus",
+    "cluster_progress",
+    "export_cluster_trace",
+    "get_worker_runtime",
+    "show_cluster_progress",
+    "subscribe_watchdog",
+    "unsubscribe_watchdog",
+]
+
+_WATCHDOG_KEYS = ("enabled", "interval", "slow", "stall", "deadlock")
 
 logger = logging.getLogger("dftracer.utils")
 
@@ -71,24 +110,56 @@ class DFTracerUtilsDaskWorkerPlugin(WorkerPlugin):
     uses the runtime's automatic io size. The plugin holds only this
     configuration (it is pickled to every worker). ``shutdown_timeout`` bounds
     how long teardown waits for running tasks before reporting them and
-    moving on.
+    moving on. ``history`` is the runtime's ``history`` (finished tasks kept
+    for progress and traces). ``watchdog`` holds
+    :meth:`~dftracer.utils.Runtime.configure_watchdog` settings applied on
+    every worker (for example ``{"slow": 2.0}``). With ``publish_watchdog``
+    (the default), every watchdog report is also published as a Dask event
+    on :data:`WATCHDOG_TOPIC`, for :func:`subscribe_watchdog`.
     """
 
     name = "dftracer-utils"
     idempotent = False  # registering again replaces (tears down) the old one
 
-    def __init__(self, threads: int = 0, io_threads: int = 0, *, shutdown_timeout: float = 10.0) -> None:
+    def __init__(self, threads: int = 0, io_threads: int = 0, *, shutdown_timeout: float = 10.0,
+                 history: int = 1024, watchdog: Optional[Mapping[str, Any]] = None,
+                 publish_watchdog: bool = True) -> None:
         _check_size("threads", threads)
         _check_size("io_threads", io_threads)
+        _check_size("history", history)
         if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, (int, float)) or shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must be a number of seconds >= 0")
+        if watchdog is not None and not isinstance(watchdog, Mapping):
+            raise TypeError(f"watchdog must be a mapping of settings or None, got {type(watchdog).__name__}")
+        settings = dict(watchdog or {})
+        unknown = sorted(set(settings) - set(_WATCHDOG_KEYS))
+        if unknown:
+            raise ValueError(f"unknown watchdog settings {unknown}; known: {list(_WATCHDOG_KEYS)}")
+        # Check the values here, at the call, not later on every worker.
+        for key, value in settings.items():
+            if key == "enabled":
+                if not isinstance(value, bool):
+                    raise TypeError(f"watchdog['enabled'] must be a bool, got {type(value).__name__}")
+            elif value is None or _check_timeout(value) is None:
+                raise ValueError(f"watchdog[{key!r}] must be a finite number of seconds >= 0, got {value!r}")
+        if not isinstance(publish_watchdog, bool):
+            raise TypeError(f"publish_watchdog must be a bool, got {type(publish_watchdog).__name__}")
         self.threads = threads
         self.io_threads = io_threads
         self.shutdown_timeout = float(shutdown_timeout)
+        self.history = history
+        self.watchdog = settings
+        self.publish_watchdog = publish_watchdog
 
     def setup(self, worker: Any) -> None:
         threads = self.threads or _worker_threads(worker)
-        runtime = Runtime(threads=threads, io_threads=self.io_threads)
+        # getattr: plugins pickled by an older version lack the new fields.
+        runtime = Runtime(threads=threads, io_threads=self.io_threads, history=getattr(self, "history", 1024))
+        settings = getattr(self, "watchdog", {})
+        if settings:
+            runtime.configure_watchdog(**settings)
+        if getattr(self, "publish_watchdog", False):
+            runtime.add_watchdog_callback(make_publisher(worker))
         previous = peek_default_runtime()
         set_default_runtime(runtime)
         setattr(worker, _RUNTIME_ATTRIBUTE, runtime)
@@ -121,3 +192,12 @@ async def _shutdown_bounded(runtime: Runtime, timeout: float) -> None:
                           for t in stuck)
         logger.warning("dftracer runtime still busy %.1f s after shutdown began; "
                        "leaving %d running task(s) behind: %s", timeout, len(stuck), names)
+
+
+# Public names report the module users import them from (help(), reprs,
+# cross-references in the documentation).
+for _public in (ClusterProgress, ClusterTrace, DaskWorkerProgress, RemoteWatchdogReport, TraceWorker,
+                cluster_progress, export_cluster_trace, show_cluster_progress, subscribe_watchdog,
+                unsubscribe_watchdog):
+    _public.__module__ = __name__
+del _public
