@@ -58,7 +58,7 @@ intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 nitpicky = True
 nitpick_ignore_regex = [
     # Standard-library and typing names in signatures and docstrings.
-    ("py:class", r"(concurrent\.futures\.|asyncio\.|collections\.abc\.|typing\.|weakref\.|os\.).*"),
+    ("py:class", r"(concurrent\.futures\.|asyncio\.|collections\.(abc\.)?|typing\.|weakref\.|os\.).*"),
     ("py:(func|mod|meth|data)", r"(threading|functools|concurrent|os|sys|asyncio|logging|inspect)(\..*)?"),
     ("py:class", r"(Callable|Iterable|Iterator|Generator|Any|Optional|TimeoutError|BaseException|"
                  r"Exception|RuntimeError|ValueError|TypeError|int|float|str|bool|dict|list|tuple|object)"),
@@ -153,6 +153,9 @@ def generate_figures(app) -> None:
     watchdog report, each from a real run (see the scripts' docstrings)."""
     GENERATED.mkdir(exist_ok=True)
     _run_figure_script("timeline.py", str(GENERATED / "timeline.png"))
+    # The Traces page: a workload run under the real tracer (needs
+    # pip install --no-deps dftracer), its I/O calls over the runtime's tasks.
+    _run_figure_script("merged_timeline.py", str(GENERATED / "merged-timeline.png"))
     output = _run_figure_script("watchdog_report.py", capture=True)
     # Shorten the absolute paths in the Python stacks, as a reader's own
     # terminal would show their own paths: the script by its name, the

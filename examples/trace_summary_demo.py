@@ -1,148 +1,185 @@
-"""Demo: summarise a directory of DFTracer-style traces with dftracer.utils.
+"""Demo: index DFTracer traces with dftracer.utils and summarise them.
 
-1. Writes a few hundred synthetic ``.pfw.gz`` trace files (JSON lines of
-   Chrome trace events, as DFTracer writes them) on the io pool.
-2. Indexes and summarises them in parallel: each file is read and
-   decompressed on the io pool, then its lines are parsed and aggregated on
-   the compute pool, with the io task handing its data to a compute task.
-3. Shows live progress from ``Runtime.get_progress()`` while it runs, then a
-   per-worker summary and the result.
+1. Writes a few hundred synthetic trace files (DFTracer 1.x layout, for
+   scale) on the io pool.
+2. Runs a small I/O workload under the real tracer (PyPI ``dftracer``, its
+   preload library) in several processes; each also exports the runtime's
+   own trace beside the tracer's (examples/traced_workload.py).
+3. Indexes all of them with :func:`dftracer.utils.traces.read_traces`:
+   reading on the io pool, parsing chunks on the compute pool, with live
+   progress, then prints per-trace-file, per-call and per-file summaries,
+   the errors it counted, and what every worker did.
+4. Draws the traced workload's merged timeline (its I/O calls over the
+   runtime's tasks, on the same threads) and this runtime's own timeline.
 
-Usage: python examples/trace_summary_demo.py [directory] [files]
+Usage: python examples/trace_summary_demo.py [directory] [files] [--ranks N]
+       python examples/trace_summary_demo.py --traces DIR   (index an existing folder)
 """
 
 from __future__ import annotations
 
-import collections
+import argparse
+import concurrent.futures
 import gzip
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
 
 import dftracer.utils as dft
+from dftracer.utils import traces
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import traced_run  # noqa: E402  (beside this file)
 
 NAMES = ["read", "write", "open64", "close", "lseek64", "fsync", "pread64", "pwrite64"]
 CATEGORIES = ["POSIX", "STDIO"]
+WORKLOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "traced_workload.py")
 
 
-def write_trace(path: str, seed: int, events: int) -> int:
-    """Write one synthetic trace file; returns its size in bytes."""
+def write_synthetic(path: str, seed: int, events: int) -> int:
+    """One synthetic trace in DFTracer's 1.x layout; returns its size."""
     rng = random.Random(seed)
-    ts = 0
+    ts = 1_700_000_000_000_000 + seed * 1000
     lines = ["["]
     for i in range(events):
         ts += rng.randint(1, 50)
         name = rng.choice(NAMES)
-        event = {
-            "id": i, "name": name, "cat": rng.choice(CATEGORIES), "pid": seed, "tid": rng.randint(0, 3),
-            "ts": ts, "dur": rng.randint(1, 400), "ph": "X",
-            "args": {"fname": f"/lus/data/shard-{rng.randint(0, 63)}.h5",
-                     "size": rng.choice([0, 4096, 65536, 1 << 20]) if "read" in name or "write" in name else 0},
-        }
-        lines.append(json.dumps(event, separators=(",", ":")))
-    data = ("\n".join(lines) + "\n]\n").encode()
+        size = rng.choice([0, 4096, 65536, 1 << 20]) if "read" in name or "write" in name else 0
+        lines.append(json.dumps({"id": i, "name": name, "cat": rng.choice(CATEGORIES), "pid": seed,
+                                 "tid": rng.randint(0, 3), "ts": ts, "dur": rng.randint(1, 400), "ph": "X",
+                                 "args": {"fname": f"/lus/data/shard-{rng.randint(0, 63)}.h5", "size": size,
+                                          "hostname": f"nid{seed % 8:04d}"}}, separators=(",", ":")))
     with gzip.open(path, "wb", compresslevel=6) as f:
-        f.write(data)
+        f.write(("\n".join(lines) + "\n]\n").encode())
     return os.path.getsize(path)
 
 
-def read_lines(path: str) -> list[bytes]:
-    """io pool: read and decompress a trace file."""
-    with gzip.open(path, "rb") as f:
-        return f.read().splitlines()
-
-
-def summarise(lines: list[bytes]) -> dict:
-    """compute pool: parse JSON lines and aggregate per call and file."""
-    calls: collections.Counter = collections.Counter()
-    bytes_moved: collections.Counter = collections.Counter()
-    busy_us = 0
-    first, last = None, 0
-    for raw in lines:
-        if not raw.startswith(b"{"):
-            continue
-        event = json.loads(raw)
-        calls[event["name"]] += 1
-        bytes_moved[event["args"]["fname"]] += event["args"]["size"]
-        busy_us += event["dur"]
-        first = event["ts"] if first is None else min(first, event["ts"])
-        last = max(last, event["ts"] + event["dur"])
-    return {"events": sum(calls.values()), "calls": calls, "bytes": bytes_moved, "busy_us": busy_us,
-            "span_us": last - (first or 0)}
-
-
-def index_file(rt: dft.Runtime, path: str) -> dict:
-    """One file: read on the io pool, then parse on the compute pool."""
-    lines = rt.submit_io(read_lines, path, name=f"read {os.path.basename(path)}").get()
-    return rt.submit(summarise, lines, name=f"parse {os.path.basename(path)}").get()
-
-
-def show_progress(rt: dft.Runtime, label: str, handles: list) -> None:
-    while not all(h.done() for h in handles):
+def show_progress(rt: dft.Runtime, label: str, done: object) -> None:
+    """Live counts from Runtime.get_progress() until done() is true."""
+    while not done():  # type: ignore[operator]
         p = rt.get_progress(max_queued=0)
         busy = sum(not w["idle"] for w in p["workers"])
-        print(f"\r  {label}: {p['completed']:5d}/{p['total']:5d} tasks done, {p['running']:2d} running, "
+        print(f"\r  {label}: {p['completed']:6d}/{p['total']:6d} tasks done, {p['running']:2d} running, "
               f"{p['queued']:5d} queued, {busy}/{len(p['workers'])} workers busy", end="", flush=True)
         time.sleep(0.1)
     print()
 
 
+def run_workload(directory: str, ranks: int) -> str | None:
+    """The workload under DFTracer in `ranks` processes; its trace folder."""
+    if traced_run.find_preload() is None:
+        print("DFTracer is not installed (pip install --no-deps dftracer): indexing synthetic traces only")
+        return None
+    trace_dir = os.path.join(directory, "real")
+    shutil.rmtree(trace_dir, ignore_errors=True)
+    start = time.perf_counter()
+    procs = [traced_run.python_traced(WORKLOAD, os.path.join(directory, "data"), trace_dir, str(r), "6", "256",
+                                      trace_dir=trace_dir) for r in range(ranks)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        if proc.returncode != 0:
+            raise RuntimeError(f"traced workload failed:\n{err}")
+    print(f"ran the workload under DFTracer in {ranks} processes in {time.perf_counter() - start:.2f} s "
+          f"-> {trace_dir}")
+    return trace_dir
+
+
+def index(rt: dft.Runtime, sources: list[str]) -> traces.TraceSet:
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        future = pool.submit(traces.read_traces, sources, runtime=rt)
+        show_progress(rt, "indexing traces", future.done)
+        found = future.result()
+    elapsed = time.perf_counter() - start
+    print(f"indexed {len(found.traces)} trace files, {len(found.events):,} events in {elapsed:.2f} s "
+          f"({len(found.events) / max(elapsed, 1e-9):,.0f} events/s); {len(found.empty_files)} empty files "
+          f"skipped, {len(found.errors)} errors")
+    return found
+
+
+def report(found: traces.TraceSet, real_dir: str | None) -> None:
+    for error in found.errors[:5]:
+        print(f"  error: {error}")
+    real = [t for t in found.traces if real_dir is None or t.path.startswith(real_dir)]
+    print(f"\nper trace file ({'written by DFTracer and the runtime' if real_dir else 'all'}, "
+          f"busiest {min(8, len(real))} of {len(real)}):")
+    print(f"  {'file':44s} {'events':>8} {'metadata':>8} {'errors':>6}")
+    for t in sorted(real, key=lambda t: -t.events)[:8]:
+        print(f"  {os.path.basename(t.path)[-44:]:44s} {t.events:>8,} {t.metadata:>8,} {t.errors:>6}")
+    events = found.events if real_dir is None else found.events_of(lambda t: t.path.startswith(real_dir))
+    if real_dir is not None:
+        print(f"synthetic traces: {len(found.events) - len(events):,} events in {len(found.traces) - len(real)} files")
+    calls, files, categories = traces.summarize(e for e in events if e.get("cat") not in traces.RUNTIME_CATEGORIES)
+    tasks = traces.summarize(e for e in events if e.get("cat") in traces.RUNTIME_CATEGORIES)[2]
+    print("\nevents by category: " + ", ".join(f"{c} {n:,}" for c, n in (categories + tasks).most_common()))
+    print("\nper call (busiest 10 by time):")
+    print(f"  {'call':20s} {'count':>9} {'time ms':>10} {'MB moved':>10}")
+    for name, s in sorted(calls.items(), key=lambda kv: -kv[1].dur_us)[:10]:
+        print(f"  {name[:20]:20s} {s.count:>9,} {s.dur_us / 1e3:>10.2f} {s.bytes / 1e6:>10.3f}")
+    print("\nper file (busiest 8 by bytes moved; paths resolved from DFTracer's file hashes):")
+    for path, s in sorted(files.items(), key=lambda kv: (-kv[1].bytes, kv[0]))[:8]:
+        shown = path if len(path) <= 52 else "..." + path[-49:]
+        print(f"  {shown:52s} {s.count:>7,} calls {s.bytes / 1e3:>10.1f} kB")
+
+
 def main() -> int:
-    directory = sys.argv[1] if len(sys.argv) > 1 else os.path.join(tempfile.gettempdir(), "dftracer-demo-traces")
-    files = int(sys.argv[2]) if len(sys.argv) > 2 else 300
-    os.makedirs(directory, exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", nargs="?", default=os.path.join(tempfile.gettempdir(), "dftracer-demo"))
+    parser.add_argument("files", nargs="?", type=int, default=300, help="synthetic trace files")
+    parser.add_argument("--ranks", type=int, default=3, help="processes running the traced workload")
+    parser.add_argument("--traces", metavar="DIR", help="index this folder of traces instead")
+    args = parser.parse_args()
+    os.makedirs(args.directory, exist_ok=True)
 
-    with dft.Runtime(threads=0, io_threads=0, history=4 * files) as rt:
+    with dft.Runtime(threads=0, io_threads=0, history=20000) as rt:
         print(f"runtime: {rt.threads} compute threads, {rt.io_threads} io threads")
-
-        start = time.perf_counter()
-        paths = [os.path.join(directory, f"rank-{i:04d}.pfw.gz") for i in range(files)]
-        writes = [rt.submit_io(write_trace, p, i, 800 + (i % 7) * 150, name=f"write {os.path.basename(p)}")
-                  for i, p in enumerate(paths)]
-        show_progress(rt, "writing traces ", writes)
-        total_bytes = sum(h.get() for h in writes)
-        print(f"  wrote {files} files, {total_bytes / 1e6:.1f} MB compressed, in {time.perf_counter() - start:.2f} s")
-
-        start = time.perf_counter()
-        indexes = [rt.submit(index_file, rt, p, name=f"index {os.path.basename(p)}") for p in paths]
-        show_progress(rt, "indexing traces", indexes)
-        summaries = [h.get() for h in indexes]
-        elapsed = time.perf_counter() - start
-        rt.wait_all(raise_on_error=True)
+        real_dir = None
+        if args.traces:
+            sources = [args.traces]
+        else:
+            synthetic = os.path.join(args.directory, "synthetic")
+            os.makedirs(synthetic, exist_ok=True)
+            start = time.perf_counter()
+            writes = [rt.submit_io(write_synthetic, os.path.join(synthetic, f"rank-{i:04d}.pfw.gz"), i,
+                                   800 + (i % 7) * 150, name=f"write rank-{i:04d}") for i in range(args.files)]
+            show_progress(rt, "writing synthetic traces", lambda: all(h.done() for h in writes))
+            total = sum(h.get() for h in writes)
+            print(f"  wrote {args.files} synthetic files, {total / 1e6:.1f} MB, in {time.perf_counter() - start:.2f} s")
+            real_dir = run_workload(args.directory, args.ranks)
+            sources = [synthetic] + ([real_dir] if real_dir else [])
+        found = index(rt, sources)
+        report(found, real_dir)
         progress = rt.get_progress(max_queued=0)
-        trace_path = os.path.join(directory, "runtime-trace.json")
-        rt.export_trace(trace_path)
-        timeline_path = os.path.join(directory, "runtime-timeline.png")
+        own_trace = os.path.join(args.directory, "runtime-demo.pfw.gz")
+        rt.export_trace(own_trace)
+        pictures = []
         try:
-            rt.plot_timeline(timeline_path, title=f"{files} trace files: write, read (io), parse (compute)")
+            if real_dir is not None:
+                merged = os.path.join(args.directory, "merged-timeline.png")
+                dft.plot_timeline(real_dir, merged,
+                                  title="traced workload: DFTracer's I/O calls over the runtime's tasks")
+                pictures.append(merged)
+            elif len(found.events) <= 200_000:
+                picture = os.path.join(args.directory, "traces-timeline.png")
+                dft.plot_timeline(found, picture, title=f"{args.traces}")
+                pictures.append(picture)
+            own = os.path.join(args.directory, "runtime-timeline.png")
+            rt.plot_timeline(own, title="this demo's runtime: read (io) and parse (compute) tasks")
+            pictures.append(own)
         except ImportError:
-            timeline_path = "(install matplotlib for the timeline picture)"
+            pictures.append("(install matplotlib for the timeline pictures)")
 
-    calls: collections.Counter = collections.Counter()
-    moved: collections.Counter = collections.Counter()
-    for s in summaries:
-        calls.update(s["calls"])
-        moved.update(s["bytes"])
-    events = sum(s["events"] for s in summaries)
-
-    print(f"\nindexed {files} files, {events:,} events in {elapsed:.2f} s ({events / elapsed:,.0f} events/s)")
-    print(f"tasks: {progress['total']} total, {progress['completed']} completed, {progress['failed']} failed, "
-          f"{progress['cancelled']} cancelled")
-    print("\nper worker:")
-    print(f"  {'worker':>6}  {'pool':8} {'tasks run':>9}")
+    print(f"\ntasks: {progress['total']} total, {progress['completed']} completed, {progress['failed']} failed")
+    print(f"  {'worker':>6}  {'pool':8} {'tasks run':>9}  os tid")
     for w in progress["workers"]:
-        print(f"  {w['id']:>6}  {w['pool']:8} {w['tasks_run']:>9}")
-    print("\ncalls across all ranks:")
-    for name, n in calls.most_common():
-        print(f"  {name:10s} {n:>9,}")
-    print("\nbusiest files by bytes moved:")
-    for fname, n in moved.most_common(5):
-        print(f"  {fname:28s} {n / 1e6:10.1f} MB")
-    print(f"\nruntime trace (open in Perfetto): {trace_path}")
-    print(f"timeline picture: {timeline_path}")
+        print(f"  {w['id']:>6}  {w['pool']:8} {w['tasks_run']:>9}  {w['os_thread']}")
+    print(f"\nruntime's own trace (DFTracer .pfw.gz; Perfetto reads the .json export): {own_trace}")
+    for picture in pictures:
+        print(f"timeline picture: {picture}")
     return 0
 
 

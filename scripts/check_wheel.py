@@ -10,6 +10,7 @@ REQUIRED = [
     "dftracer/utils/__init__.py",
     "dftracer/utils/_runtime.py",
     "dftracer/utils/dask.py",
+    "dftracer/utils/traces.py",
     "dftracer/utils/py.typed",
     "dftracer/utils/_core.pyi",
 ]

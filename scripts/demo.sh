@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The demo: installs dftracer-utils into .venv, then writes a few hundred
-# synthetic trace files and summarises them in parallel on the runtime's io
-# and compute pools, showing live progress and what every worker did.
-# `bash scripts/demo.sh --cpp` runs the C++ example instead.
+# The demo: installs dftracer-utils and the real tracer (PyPI dftracer) into
+# .venv, writes a few hundred synthetic traces, runs a small I/O workload
+# under the tracer in several processes, and indexes all of them on the
+# runtime's io and compute pools, showing live progress, per-file and
+# per-call summaries, and the timelines.
+#   bash scripts/demo.sh [FILES]           synthetic files (default 300) + real traces
+#   bash scripts/demo.sh --traces DIR      index an existing folder of traces
+#   bash scripts/demo.sh --dask N          on a Dask LocalCluster of N workers
+#   bash scripts/demo.sh --cpp             the C++ example instead
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/bootstrap.sh"
@@ -24,7 +29,14 @@ if [ "${1:-}" = "--dask" ]; then
   exec "$PY" "$ROOT/examples/dask_cluster_demo.py" "${2:-2}" "$ROOT/build/dask-demo-traces" "${3:-120}"
 fi
 
-echo "demo: installing dftracer-utils into $VENV"
+echo "demo: installing dftracer-utils and the DFTracer tracer into $VENV"
 "$PY" -m pip install -q "$ROOT[plot]"
-cd "$ROOT/build" 2>/dev/null || { mkdir -p "$ROOT/build" && cd "$ROOT/build"; }
+# --no-deps: the tracer depends on the upstream dftracer-utils, which shares
+# our import name and would replace this package.
+"$PY" -m pip install -q --no-deps dftracer
+mkdir -p "$ROOT/build"
+cd "$ROOT/build"
+if [ "${1:-}" = "--traces" ]; then
+  exec "$PY" "$ROOT/examples/trace_summary_demo.py" "$ROOT/build/demo-traces" --traces "${2:?--traces needs a folder}"
+fi
 exec "$PY" "$ROOT/examples/trace_summary_demo.py" "$ROOT/build/demo-traces" "${1:-300}"

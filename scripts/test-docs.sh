@@ -38,6 +38,10 @@ if [ ! -x "$DOCS_VENV/bin/python" ] || ! "$DOCS_VENV/bin/python" -c "import dftr
 fi
 DPY="$DOCS_VENV/bin/python"
 "$DPY" -m pip install -q -r "$ROOT/docs/requirements.txt"
+# The Traces page's merged timeline is drawn at build time from traces the
+# real tracer writes (--no-deps: it depends on the upstream dftracer-utils,
+# which shares our import name).
+"$DPY" -m pip install -q --no-deps dftracer
 
 echo "== Docs: sphinx-build (-W -n, Doxygen XML for the C++ reference)"
 rm -rf "$HTML"

@@ -187,6 +187,7 @@ public:
             wd["waiting_for"] = w.waiting_for;
             wd["tasks_run"] = w.tasks_run;
             wd["thread_id"] = w.native_thread;
+            wd["os_thread"] = w.os_thread;
             workers.append(wd);
         }
         d["workers"] = workers;
@@ -217,7 +218,7 @@ public:
             throw nb::value_error("format must be 'chrome' or 'pfw'");
         }
         nb::gil_scoped_release released;
-        return dftracer::render_trace(ex_->recorded_tasks(), f);
+        return dftracer::render_trace(ex_->recorded_tasks(), ex_->sample_workers(), f);
     }
 
     void set_error_dispatch(nb::handle fn) {

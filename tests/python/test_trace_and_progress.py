@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
+import zlib
 
 import pytest
 
@@ -26,9 +28,15 @@ def run_some(rt, n=60):
 
 
 def check_events(events, rt, handles):
+    workers = {w["id"]: w for w in rt.get_progress()["workers"]}
+    names = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert set(names) <= {w["os_thread"] for w in workers.values()}  # workers started later are not named
+    assert all("pool)" in n for n in names.values())
     by_id = {}
-    for e in events:
+    for e in (e for e in events if e["ph"] != "M"):
         assert e["ph"] == "X"
+        assert e["pid"] == os.getpid()
+        assert e["ts"] > 1_600_000_000_000_000  # microseconds since the epoch, as DFTracer
         assert e["id"] not in by_id, "a task appears twice"
         by_id[e["id"]] = e
     assert set(by_id) == {h.id for h in handles}
@@ -36,7 +44,9 @@ def check_events(events, rt, handles):
     for h in handles:
         e = by_id[h.id]
         t = progress[h.id]
-        assert e["tid"] == t["worker"]
+        assert e["args"]["worker"] == t["worker"]
+        assert e["tid"] == workers[t["worker"]]["os_thread"]  # the OS thread, as DFTracer records it
+        assert e["tid"] in names  # every worker that ran a task is named
         assert e["name"] == h.name
         assert e["cat"] == "python"
         assert e["args"]["state"] == h.state
@@ -60,9 +70,29 @@ def test_pfw_json_lines(rt, tmp_path, suffix):
     opener = gzip.open if suffix.endswith(".gz") else open
     with opener(path, "rt") as f:
         lines = f.read().splitlines()
-    assert lines[0] == "[" and lines[-1] == "]"
-    events = [json.loads(line) for line in lines[1:-1]]  # each line is valid JSON
+    events = [json.loads(line) for line in lines]  # DFTracer 2.x: one object per line, no brackets
     check_events(events, rt, handles)
+    if suffix.endswith(".gz"):
+        assert path.read_bytes()[:2] == b"\x1f\x8b"
+
+
+def test_pfw_gz_is_gzip_members_on_line_boundaries(tmp_path):
+    with dft.Runtime(threads=2, history=20000) as rt:
+        for i in range(12000):
+            rt.submit(int, name=f"task-{i:06d}-" + "x" * 400)  # > 1 MiB however many the history keeps
+        rt.wait_all()
+        rt.export_trace(tmp_path / "run.pfw.gz")
+        recorded = rt._core.render_trace("pfw").count('"ph":"X"')
+    data = (tmp_path / "run.pfw.gz").read_bytes()
+    members = []
+    while data:
+        inflater = zlib.decompressobj(31)
+        members.append(inflater.decompress(data))
+        data = inflater.unused_data
+    assert len(members) >= 2, "a large trace is written as several gzip members"
+    assert all(m.endswith(b"\n") for m in members)
+    assert recorded > 4000
+    assert sum(m.count(b'"ph":"X"') for m in members) == recorded
 
 
 def test_export_rejects_unknown_suffix(rt, tmp_path):
@@ -76,7 +106,8 @@ def test_recording_off_keeps_counts():
         rt.submit(int)
     rt.wait_all()
     assert rt.get_progress()["completed"] == 10
-    assert json.loads(rt._core.render_trace("chrome"))["traceEvents"] == []
+    events = json.loads(rt._core.render_trace("chrome"))["traceEvents"]
+    assert [e for e in events if e["ph"] != "M"] == []
     rt.shutdown()
 
 
@@ -119,3 +150,14 @@ def test_timeline_picture(rt, tmp_path):
     rt.export_trace(tmp_path / "run.pfw.gz")
     dft.plot_timeline(tmp_path / "run.pfw.gz", tmp_path / "again.png")
     assert (tmp_path / "again.png").exists()
+
+
+def test_workers_report_their_os_thread_id(rt):
+    import threading
+
+    handles = [rt.submit(threading.get_native_id) for _ in range(20)]
+    rt.wait_all()
+    workers = {w["id"]: w["os_thread"] for w in rt.get_progress()["workers"]}
+    tasks = {t["id"]: t["worker"] for t in rt.get_progress()["tasks"]}
+    for h in handles:
+        assert h.get() == workers[tasks[h.id]]  # what DFTracer records as tid on that thread

@@ -61,7 +61,9 @@ std::vector<task_info> executor::recorded_tasks() const {
     return tasks;
 }
 
-void executor::export_trace(const std::filesystem::path& path) const { write_trace(path, recorded_tasks()); }
+void executor::export_trace(const std::filesystem::path& path) const {
+    write_trace(path, recorded_tasks(), sample_workers());
+}
 
 std::vector<task_deadline> executor::deadlines() const { return impl_->deadlines(); }
 

@@ -67,6 +67,7 @@ std::vector<worker_sample> scheduler::sample_workers() const {
         s.tasks_run = w->tasks_run.load(std::memory_order_relaxed);
         s.queue_depth = w->queue.size();
         s.native_thread = w->native_thread.load(std::memory_order_relaxed);
+        s.os_thread = w->os_thread.load(std::memory_order_relaxed);
         out.push_back(s);
     }
     return out;
@@ -121,6 +122,7 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
         info.queue_depth = s.queue_depth;
         info.tasks_run = s.tasks_run;
         info.native_thread = s.native_thread;
+        info.os_thread = s.os_thread;
         if (auto it = live_names.find(s.task_id); it != live_names.end()) info.task_name = it->second;
         snap.workers.push_back(std::move(info));
     }

@@ -307,6 +307,7 @@ void scheduler::worker_main(worker& w) {
     ctx.sched = this;
     ctx.self = &w;
     w.native_thread.store(current_native_thread(), std::memory_order_relaxed);
+    w.os_thread.store(current_os_thread(), std::memory_order_relaxed);
     name_current_thread(config_.thread_name_prefix + (w.home->kind == pool_kind::io ? "-io" : "-c") +
                         std::to_string(w.index));
     // The main loop's target: shutdown began and nothing is left to run

@@ -170,6 +170,7 @@ struct alignas(64) worker {
     submit_seat seat;
     std::thread thread;
     std::atomic<std::uint64_t> native_thread{0};
+    std::atomic<std::int64_t> os_thread{0};  // kernel tid, for traces
 
     /// fn(record&) for every queued task (resume entries of suspended
     /// coroutines left out), under the queue lock. May throw std::bad_alloc.

@@ -14,6 +14,8 @@
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #elif defined(__APPLE__)
 #include <pthread.h>
 #endif
@@ -88,6 +90,18 @@ int default_io_threads(int compute) noexcept { return std::clamp(compute / 2, 2,
 std::uint64_t current_native_thread() noexcept {
 #if defined(__linux__) || defined(__APPLE__)
     return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(reinterpret_cast<void*>(pthread_self())));
+#else
+    return 0;
+#endif
+}
+
+std::int64_t current_os_thread() noexcept {
+#if defined(__linux__)
+    return static_cast<std::int64_t>(::syscall(SYS_gettid));  // glibc < 2.30 has no gettid()
+#elif defined(__APPLE__)
+    std::uint64_t id = 0;
+    pthread_threadid_np(nullptr, &id);
+    return static_cast<std::int64_t>(id);
 #else
     return 0;
 #endif

@@ -74,6 +74,9 @@ int available_cpus() noexcept;
 int default_io_threads(int compute) noexcept;
 /// pthread_self() as an integer (0 where there is no pthread).
 std::uint64_t current_native_thread() noexcept;
+/// The kernel's id of the calling thread (Linux gettid(), the tid DFTracer
+/// records and `ps -L` shows; macOS pthread_threadid_np()); 0 elsewhere.
+std::int64_t current_os_thread() noexcept;
 /// Best effort; names longer than the OS limit are truncated.
 void name_current_thread(const std::string& name) noexcept;
 

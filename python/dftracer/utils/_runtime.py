@@ -439,15 +439,22 @@ class Runtime:
     # ------------------------------------------------------------------ trace
 
     def export_trace(self, path: Union[str, os.PathLike[str]]) -> None:
-        """Write what the runtime ran as a timeline.
+        """Write what the runtime ran as a timeline that lines up with the
+        application's own DFTracer trace (see :doc:`/traces`).
 
-        ``.json``: Chrome trace events (open in Perfetto or chrome://tracing);
-        ``.pfw``: DFTracer's JSON-lines format; ``.pfw.gz``: the same,
-        gzip-compressed. One complete event per started task: ``tid`` is the
-        worker, ``cat`` is ``python``, ``compute``, ``io`` or ``coroutine``,
-        ``ts``/``dur`` are microseconds, ``args`` has the task id, state and
-        error. Covers live tasks and the ``history`` most recent finished ones
-        (recording is bounded by ``Runtime(history=...)``; 0 turns it off).
+        ``.pfw.gz``: DFTracer's format, JSON lines in gzip members, as the
+        tracer writes them (what ``dftracer_validate`` and the field's
+        readers accept); ``.json``: Chrome trace events (open in Perfetto or
+        chrome://tracing); ``.pfw``: the uncompressed JSON lines, a
+        convenience for reading by eye that the field's tools do not read.
+        One complete event per started task: ``pid`` and ``tid`` are the OS
+        process and thread ids (the worker's kernel tid, as DFTracer records
+        it), ``cat`` is ``python``, ``compute``, ``io`` or ``coroutine``,
+        ``ts``/``dur`` are microseconds since the epoch, ``args`` has the
+        task id, worker index, pool, state and error; ``M`` events name the
+        process and each worker with its pool. Covers live tasks and the
+        ``history`` most recent finished ones (recording is bounded by
+        ``Runtime(history=...)``; 0 turns it off).
         """
         target = os.fspath(path)
         if not isinstance(target, str):
@@ -458,12 +465,13 @@ class Runtime:
             text, compress = self._core.render_trace("pfw"), target.endswith(".gz")
         else:
             raise ValueError(f"trace path must end in .json, .pfw or .pfw.gz, got {target!r}")
-        if compress:
-            with gzip.open(target, "wt", encoding="utf-8") as f:
-                f.write(text)
-        else:
-            with open(target, "w", encoding="utf-8") as f:
-                f.write(text)
+        data = text.encode("utf-8")
+        with open(target, "wb") as f:
+            if not compress:
+                f.write(data)
+                return
+            for member in _line_blocks(data, 1 << 20):
+                f.write(gzip.compress(member, compresslevel=6))
 
     def plot_timeline(self, path: Optional[Union[str, os.PathLike[str]]] = None, **kwargs: Any) -> Any:
         """Draw the per-worker timeline of recorded tasks (needs matplotlib);
@@ -558,3 +566,13 @@ def _describe(error: Optional[BaseException]) -> str:
 def _strip(qualname: str) -> str:
     return qualname.rpartition("<locals>.")[2]
 
+
+def _line_blocks(data: bytes, size: int) -> Iterator[bytes]:
+    """``data`` in blocks of about ``size`` bytes, each ending after a
+    newline: one gzip member each, as DFTracer writes its traces."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", min(start + size, len(data)) - 1)
+        end = len(data) if end < 0 else end + 1
+        yield data[start:end]
+        start = end

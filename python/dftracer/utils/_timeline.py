@@ -1,53 +1,127 @@
-"""Per-worker timeline pictures of what a runtime ran (needs matplotlib)."""
+"""Timeline pictures of real DFTracer traces, of what a runtime ran, or of
+both merged (needs matplotlib)."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
+import zlib
+from collections.abc import Iterable
 from typing import Any, Optional, Union
 
+from .traces import RUNTIME_CATEGORIES
+
+#: Colours of the runtime's own categories; any other category gets a
+#: colour picked from its name (the same name, the same colour, every run).
 CATEGORY_COLOURS = {
     "python (compute)": "#3572A5",
     "python (io)": "#4CAF50",
     "compute": "#E07B39",
     "io": "#8BC34A",
     "coroutine": "#9C27B0",
+    "POSIX": "#D62728",
+    "STDIO": "#FF7F0E",
+    "dftracer": "#7F7F7F",
 }
+PALETTE = ["#1f77b4", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#393b79", "#ad494a", "#8c6d31", "#637939", "#7b4173", "#3182bd"]
+OTHER = "other"
+
+Timeline = tuple[list[dict[str, Any]], dict[tuple[int, int], str]]
+
+
+def colours_of(labels: Iterable[str]) -> dict[str, str]:
+    """Stable colours for category labels: fixed ones for known categories,
+    others picked from the name (probing past colours already taken)."""
+    out = {label: CATEGORY_COLOURS[label] for label in labels if label in CATEGORY_COLOURS}
+    taken = set(out.values())
+    for label in sorted(set(labels) - set(out)):
+        start = zlib.crc32(label.encode()) % len(PALETTE)
+        free = [PALETTE[(start + i) % len(PALETTE)] for i in range(len(PALETTE))]
+        out[label] = next((c for c in free if c not in taken), free[0])
+        taken.add(out[label])
+    return out
+
+
+def _thread(key: tuple[int, int]) -> str:
+    return "main thread" if key[0] == key[1] else f"tid {key[1]}"
 
 
 def _label(event: dict[str, Any]) -> str:
-    category = event.get("cat", "")
+    category = str(event.get("cat", ""))
     if category == "python":
-        return f"python ({event.get('args', {}).get('pool', 'compute')})"
-    return str(category)
+        args = event.get("args")
+        pool = args.get("pool", "compute") if isinstance(args, dict) else "compute"
+        return f"python ({pool})"
+    return category
 
 
-def load_events(source: Any) -> list[dict[str, Any]]:
-    """Complete events from a Runtime, a Chrome trace (.json) or a DFTracer
-    trace (.pfw / .pfw.gz)."""
-    events: list[dict[str, Any]]
+def _chrome(text: str) -> Timeline:
+    doc = json.loads(text)
+    raw = doc["traceEvents"] if isinstance(doc, dict) else doc
+    names = {(int(e.get("pid", 0)), int(e.get("tid", 0))): str(e["args"]["name"]) for e in raw
+             if e.get("ph") == "M" and e.get("name") == "thread_name" and isinstance(e.get("args"), dict)}
+    return [e for e in raw if e.get("ph") in ("X", 1)], names
+
+
+def _load_one(source: Any) -> Timeline:
+    from .traces import TraceSet, read_traces
+
     if hasattr(source, "_core"):
-        events = json.loads(source._core.render_trace("chrome"))["traceEvents"]
-        return events
+        return _chrome(source._core.render_trace("chrome"))
+    if isinstance(source, TraceSet):
+        return source.events, source.threads
     path = os.fspath(source)
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        text = f.read()
     if path.endswith(".json"):
-        events = json.loads(text)["traceEvents"]
-        return events
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        with open(path, encoding="utf-8") as f:
+            return _chrome(f.read())
+    traces = read_traces(path)
+    return traces.events, traces.threads
+
+
+def load_events(source: Any) -> Timeline:
+    """Complete events and thread names from a Runtime, a
+    :class:`~dftracer.utils.traces.TraceSet`, a Chrome trace (.json), a
+    DFTracer trace (.pfw / .pfw.gz) or a directory of them, or a list of
+    any of these (merged)."""
+    if isinstance(source, (list, tuple)):
+        events: list[dict[str, Any]] = []
+        names: dict[tuple[int, int], str] = {}
+        for item in source:
+            more, more_names = _load_one(item)
+            events.extend(more)
+            names.update(more_names)
+        return events, names
+    return _load_one(source)
+
+
+def _legend_order(events: Iterable[dict[str, Any]], max_categories: int) -> tuple[list[str], dict[str, str]]:
+    """Categories by total time, the tail beyond ``max_categories`` folded
+    into ``other``: (legend order, label -> shown label)."""
+    busy: dict[str, float] = {}
+    for e in events:
+        label = _label(e)
+        busy[label] = busy.get(label, 0.0) + max(float(e.get("dur", 0) or 0), 1.0)
+    ranked = sorted(busy, key=lambda k: (-busy[k], k))
+    shown = {k: (k if i < max_categories else OTHER) for i, k in enumerate(ranked)}
+    order = ranked[:max_categories] + ([OTHER] if len(ranked) > max_categories else [])
+    return order, shown
 
 
 def plot_timeline(source: Any, path: Optional[Union[str, os.PathLike[str]]] = None, *, ax: Any = None,
-                  title: str = "dftracer-utils timeline") -> Any:
-    """Draw one row per worker with a bar per task, coloured by category
-    (Python tasks by the pool they ran on).
+                  title: str = "dftracer-utils timeline", max_categories: int = 12) -> Any:
+    """Draw one row per thread (``pid``, ``tid``) with a bar per event,
+    coloured by category: the runtime's tasks (Python tasks by pool) as
+    tall bars, an application's traced calls (POSIX, STDIO, ...) as thin
+    bars over them, so a merged trace shows which task made which call.
 
-    ``source`` is a :class:`~dftracer.utils.Runtime` or a trace file written
-    by :meth:`~dftracer.utils.Runtime.export_trace`. Saves a PNG to ``path``
-    when given; returns the matplotlib Axes.
+    ``source`` is a :class:`~dftracer.utils.Runtime`, a trace file written by
+    :meth:`~dftracer.utils.Runtime.export_trace` or by DFTracer, a directory
+    of traces, a :class:`~dftracer.utils.traces.TraceSet`, or a list of these
+    drawn together. Rows are named from ``thread_name`` metadata. The legend
+    lists the ``max_categories`` busiest categories, the rest as ``other``,
+    outside the plot. Saves a PNG to ``path`` when given; returns the
+    matplotlib Axes.
     """
     try:
         import matplotlib
@@ -55,30 +129,46 @@ def plot_timeline(source: Any, path: Optional[Union[str, os.PathLike[str]]] = No
         if ax is None and path is not None:
             matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
     except ImportError as error:
         raise ImportError('plot_timeline needs matplotlib: pip install "dftracer-utils[plot]"') from error
+    if isinstance(max_categories, bool) or not isinstance(max_categories, int) or max_categories < 1:
+        raise ValueError(f"max_categories must be a positive int, got {max_categories!r}")
 
-    events = [e for e in load_events(source) if e.get("ph") == "X"]
+    loaded, names = load_events(source)
+    events = [e for e in loaded if isinstance(e.get("ts"), (int, float))]
+    rows = sorted({(int(e.get("pid", 0)), int(e.get("tid", 0))) for e in events})
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 1 + 0.5 * max(1, len({e["tid"] for e in events}))))
+        _, ax = plt.subplots(figsize=(11, 1.2 + 0.45 * max(1, len(rows))))
     if not events:
-        ax.set_title(f"{title} (no tasks recorded)")
+        ax.set_title(f"{title} (no events recorded)")
         return ax
     origin = min(e["ts"] for e in events)
-    workers = sorted({e["tid"] for e in events})
-    for row, worker in enumerate(workers):
-        for category, colour in CATEGORY_COLOURS.items():
-            spans = [((e["ts"] - origin) / 1e3, max(e["dur"] / 1e3, 1e-3)) for e in events
-                     if e["tid"] == worker and _label(e) == category]
-            if spans:
-                ax.broken_barh(spans, (row - 0.4, 0.8), facecolors=colour, label=category)
-    ax.set_yticks(range(len(workers)), [f"worker {w}" for w in workers])
+    order, shown = _legend_order(events, max_categories)
+    colours = colours_of(order)
+    colours[OTHER] = "#BDBDBD"
+    row_of = {key: i for i, key in enumerate(rows)}
+    spans: dict[tuple[int, str, bool], list[tuple[float, float]]] = {}
+    for e in events:
+        category = str(e.get("cat", ""))
+        key = (row_of[(int(e.get("pid", 0)), int(e.get("tid", 0)))], shown[_label(e)], category in RUNTIME_CATEGORIES)
+        spans.setdefault(key, []).append(((e["ts"] - origin) / 1e3, max(float(e.get("dur", 0) or 0) / 1e3, 1e-3)))
+    for tall in (True, False):  # the application's calls drawn over the runtime's tasks
+        for (row, label, is_task), bars in spans.items():
+            if is_task == tall:
+                height = 0.8 if tall else 0.4
+                ax.broken_barh(bars, (row - height / 2, height), facecolors=colours[label], zorder=2 if tall else 3)
+    ax.set_yticks(range(len(rows)), [f"{key[0]}: {names.get(key, _thread(key))}" for key in rows],
+                  fontsize="small")
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.invert_yaxis()
     ax.set_xlabel("time (ms)")
+    ax.set_ylabel("pid: thread")
     ax.set_title(title)
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=False))
-    ax.legend(unique.values(), unique.keys(), loc="upper right", fontsize="small")
+    handles = [Patch(facecolor=colours[k], label=k) for k in order]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              ncol=1 if len(handles) <= 14 else 2, frameon=False, title="category")
     if path is not None:
         ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=120)
+        ax.figure.savefig(path, dpi=120, bbox_inches="tight")
     return ax

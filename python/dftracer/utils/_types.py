@@ -33,6 +33,9 @@ class WorkerProgress(TypedDict):
     waiting_for: int
     tasks_run: int
     thread_id: int
+    #: the kernel's thread id (``threading.get_native_id()``), the ``tid``
+    #: in exported traces and in DFTracer's own; 0 before the worker started
+    os_thread: int
 
 
 class TaskProgress(TypedDict):

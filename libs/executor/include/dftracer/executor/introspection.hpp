@@ -59,6 +59,7 @@ struct worker_info {
     std::size_t queue_depth = 0;
     std::uint64_t tasks_run = 0;
     std::uint64_t native_thread = 0;  ///< see worker_sample
+    std::int64_t os_thread = 0;       ///< see worker_sample
 };
 
 /// What snapshot() copies.
@@ -95,6 +96,10 @@ struct worker_sample {
     /// The worker thread's pthread_self() value (what Python's
     /// threading.get_ident() reports for it); 0 where unavailable.
     std::uint64_t native_thread = 0;
+    /// The kernel's thread id (Linux gettid(): what DFTracer records as
+    /// `tid`, and threading.get_native_id() in Python); 0 where unavailable
+    /// or before the worker started.
+    std::int64_t os_thread = 0;
 };
 
 /// A started task that has a timeout (see submit_options::timeout).
