@@ -7,6 +7,7 @@ generous timeouts so a broken feature fails instead of hanging.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -47,10 +48,19 @@ def wait_until(predicate, timeout: float = GENEROUS) -> bool:
     return True
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that is sent SIGINT: a suite started in the
+    background by a shell without job control (``bash script &``) inherits
+    SIGINT ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_python(code: str, timeout: float = 120.0, **kwargs) -> subprocess.CompletedProcess:
-    """Run `code` in a fresh interpreter (same environment) and capture output."""
+    """Run `code` in a fresh interpreter (same environment, default Ctrl-C
+    handling) and capture output."""
     env = dict(os.environ)
     env.setdefault("PYTHONFAULTHANDLER", "1")
+    kwargs.setdefault("preexec_fn", default_sigint)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True, text=True, timeout=timeout, env=env, **kwargs,

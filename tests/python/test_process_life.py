@@ -17,7 +17,7 @@ import pytest
 
 import dftracer.utils as dft
 
-from conftest import run_python
+from conftest import default_sigint, run_python
 
 # --------------------------------------------------------------- point 3
 
@@ -43,7 +43,7 @@ def _second_ctrl_c_exit_seconds() -> tuple[float, str, str]:
     again once the exit drain has begun (it logs so); returns the seconds
     from the second Ctrl-C to exit, stdout and stderr."""
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(_DRAIN_SCRIPT)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     killer = threading.Timer(120, proc.kill)  # hard limit: a hang fails, never blocks the suite
     killer.start()
     try:
@@ -238,7 +238,7 @@ def test_second_ctrl_c_cancels_coroutines_in_flight_and_runs_their_finally():
     rt.wait_all()
     """
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     killer = threading.Timer(120, proc.kill)
     killer.start()
     try:
