@@ -215,7 +215,14 @@ def test_runtime_shutdown_cancels_queued_futures(rt1):
     running = ex.submit(gate)
     assert gate.started.wait(GENEROUS)
     queued = ex.submit(abs, -1)
-    threading.Timer(0.0, gate.release.set).start()
+
+    def release_once_queued_is_settled():
+        # The only worker is held, so `queued` can settle only by being
+        # cancelled; then the running call may finish.
+        concurrent.futures.wait([queued], timeout=GENEROUS)
+        gate.release.set()
+
+    threading.Thread(target=release_once_queued_is_settled).start()
     rt1.shutdown(wait=True, cancel_pending=True)
     assert running.result(GENEROUS) is None
     done, _ = concurrent.futures.wait([queued], timeout=GENEROUS)
