@@ -41,6 +41,7 @@ import contextlib
 import doctest
 import io
 import re
+import signal
 import sys
 import textwrap
 import tokenize
@@ -359,6 +360,10 @@ def test_page_examples(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         namespace.update(setup(monkeypatch, cleanup))
     previous_default = dft.peek_default_runtime()
     blocks = parse_blocks(page)
+    # Pages show Ctrl-C; a suite started in the background by a shell
+    # without job control runs with SIGINT ignored, which Python leaves so.
+    previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
+    cleanup.append(lambda: signal.signal(signal.SIGINT, previous_sigint))
     try:
         for i, block in enumerate(blocks):
             if block.language not in PYTHON_LANGUAGES or block.directive == "literalinclude":
