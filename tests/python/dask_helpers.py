@@ -7,6 +7,15 @@ import time
 from dftracer.utils.dask import get_worker_runtime
 
 
+def two_worker_cluster():
+    """The cluster the Dask test modules run against (a context manager):
+    two worker processes of two threads, no dashboard port, quiet logs."""
+    import distributed
+
+    return distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                                    dashboard_address=":0", silence_logs=40)
+
+
 def runtime_facts(dask_worker):
     import threading
 

@@ -13,13 +13,13 @@ dask = pytest.importorskip("dask")
 
 from dftracer.utils.dask import EXECUTOR_NAME, DFTracerUtilsDaskWorkerPlugin  # noqa: E402
 
-from dask_helpers import current_thread_and_worker, fan_out, runtime_facts, runtime_threads, stuck_forever  # noqa: E402
+from dask_helpers import (  # noqa: E402
+    current_thread_and_worker, fan_out, runtime_facts, runtime_threads, stuck_forever, two_worker_cluster)
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
-                                  dashboard_address=":0", silence_logs=40) as c:
+    with two_worker_cluster() as c:
         yield c
 
 

@@ -16,6 +16,7 @@ import pytest
 
 distributed = pytest.importorskip("dask.distributed")
 
+from dask_helpers import two_worker_cluster  # noqa: E402
 from dftracer.utils._cluster import merge_worker_events  # noqa: E402
 from dftracer.utils.dask import (  # noqa: E402
     WATCHDOG_TOPIC,
@@ -84,8 +85,7 @@ def block_event_loop(marker, release, limit):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
-                                  dashboard_address=":0", silence_logs=40) as c:
+    with two_worker_cluster() as c:
         yield c
 
 
