@@ -275,6 +275,19 @@ void bind_executor(nb::module_& m) {
         "True if the task running on this thread was asked to stop (timeout, request_stop).");
     m.def("current_task_id", [] { return this_task::id(); }, "Id of the task running on this thread, or 0.");
     m.def("current_worker_id", [] { return this_task::worker_id(); }, "Worker index of this thread, or -1.");
+    m.def(
+        "gzip_members",
+        [](const std::string& text) {
+            std::string packed;
+            {
+                nb::gil_scoped_release released;
+                packed = dftracer::gzip_members(text);
+            }
+            return nb::bytes(packed.data(), packed.size());
+        },
+        nb::arg("text"),
+        "`text` (JSON lines) gzip-compressed as one member per ~1 MiB, each cut after a newline, as DFTracer "
+        "writes .pfw.gz.");
 }
 
 }  // namespace dftracer::py

@@ -160,10 +160,9 @@ std::string render_trace(const std::vector<task_info>& tasks, const std::vector<
     done();
     for (std::size_t i = 0; i < threads.size(); ++i) {
         if (threads[i].tid <= 0) continue;
-        const bool io = threads[i].pool == pool_kind::io;
         next();
         append_metadata(out, "thread_name", pid, threads[i].tid,
-                        std::string("dftracer worker ") + std::to_string(i) + " (" + (io ? "io" : "compute") + " pool)");
+                        "dftracer worker " + std::to_string(i) + " (" + to_string(threads[i].pool) + " pool)");
         done();
     }
     for (const auto& t : tasks) {

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, TextIO, TypedDict, Union
 
+from ._trace_write import check_suffix, write_trace_text
 from ._types import GroupProgress, Progress, TaskFailure, TaskProgress, WorkerProgress
 from ._watchdog import WatchdogReport
 
@@ -377,7 +378,7 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
     """Write one trace of every Dask worker's runtime.
 
     ``.json`` writes Chrome trace events (Perfetto, chrome://tracing);
-    ``.pfw`` DFTracer's JSON lines, ``.pfw.gz`` the same gzip-compressed.
+    ``.pfw`` DFTracer's JSON lines, ``.pfw.gz`` the same in gzip members.
     Each Dask worker becomes one process (``pid`` 1, 2, ... in address
     order) named ``dask worker <address> on <host> (pid <os pid>)``; its
     threads are its runtime's workers; event ids are renumbered to be
@@ -394,8 +395,7 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
     target = os.fspath(path)
     if not isinstance(target, str):
         raise TypeError("path must be a str or os.PathLike[str]")
-    if not (target.endswith(".json") or target.endswith(".pfw") or target.endswith(".pfw.gz")):
-        raise ValueError(f"trace path must end in .json, .pfw or .pfw.gz, got {target!r}")
+    check_suffix(target)
     directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"directory of the trace path does not exist: {directory!r}")
@@ -438,16 +438,10 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
             event["id"] = next_id
             next_id += 1
     if target.endswith(".json"):
-        with open(target, "w", encoding="utf-8") as f:
-            json.dump({"displayTimeUnit": "ms", "traceEvents": merged}, f, separators=(",", ":"))
-    else:
-        text = "[\n" + "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in merged) + "]\n"
-        if target.endswith(".gz"):
-            with gzip.open(target, "wt", encoding="utf-8") as f:
-                f.write(text)
-        else:
-            with open(target, "w", encoding="utf-8") as f:
-                f.write(text)
+        text = json.dumps({"displayTimeUnit": "ms", "traceEvents": merged}, separators=(",", ":"))
+    else:  # DFTracer 2.x lines, as the runtime writes them
+        text = "".join(json.dumps(e, separators=(",", ":")) + "\n" for e in merged)
+    write_trace_text(target, text)
     return ClusterTrace(path=target, events=sum(w["events"] for w in listed), workers=listed)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import inspect
 import logging
 import os
@@ -18,6 +17,7 @@ from ._groups import GroupRegistry, TaskGroup
 from ._handle import TaskHandle, _check_timeout
 from ._mapping import bounded_map
 from ._naming import derive_name
+from ._trace_write import check_suffix, write_trace_text
 from ._types import PoolName, Progress
 
 if TYPE_CHECKING:
@@ -459,19 +459,8 @@ class Runtime:
         target = os.fspath(path)
         if not isinstance(target, str):
             raise TypeError("path must be a str or os.PathLike[str]")
-        if target.endswith(".json"):
-            text, compress = self._core.render_trace("chrome"), False
-        elif target.endswith(".pfw") or target.endswith(".pfw.gz"):
-            text, compress = self._core.render_trace("pfw"), target.endswith(".gz")
-        else:
-            raise ValueError(f"trace path must end in .json, .pfw or .pfw.gz, got {target!r}")
-        data = text.encode("utf-8")
-        with open(target, "wb") as f:
-            if not compress:
-                f.write(data)
-                return
-            for member in _line_blocks(data, 1 << 20):
-                f.write(gzip.compress(member, compresslevel=6))
+        check_suffix(target)
+        write_trace_text(target, self._core.render_trace("chrome" if target.endswith(".json") else "pfw"))
 
     def plot_timeline(self, path: Optional[Union[str, os.PathLike[str]]] = None, **kwargs: Any) -> Any:
         """Draw the per-worker timeline of recorded tasks (needs matplotlib);
@@ -567,12 +556,3 @@ def _strip(qualname: str) -> str:
     return qualname.rpartition("<locals>.")[2]
 
 
-def _line_blocks(data: bytes, size: int) -> Iterator[bytes]:
-    """``data`` in blocks of about ``size`` bytes, each ending after a
-    newline: one gzip member each, as DFTracer writes its traces."""
-    start = 0
-    while start < len(data):
-        end = data.find(b"\n", min(start + size, len(data)) - 1)
-        end = len(data) if end < 0 else end + 1
-        yield data[start:end]
-        start = end
