@@ -151,13 +151,8 @@ pool_kind suspension_pool(record* root) noexcept {
     return self != nullptr ? self->home->kind : root->pool;
 }
 
-void resume_later(record* root, std::coroutine_handle<> continuation, pool_kind pool) noexcept {
-    root->resume_point = continuation;
-    root->owner->push_from_elsewhere(pool, reinterpret_cast<job>(root) | resume_bit);
-}
-
-bool await_record(record& rec, record* root, std::coroutine_handle<> continuation) {
-    return rec.owner->await(rec, root, continuation);
+bool await_record(record& rec, coroutine_place place, std::coroutine_handle<> continuation) {
+    return rec.owner->await(rec, place, continuation);
 }
 
 void rethrow_outcome(const record& rec) {
@@ -168,14 +163,14 @@ void rethrow_outcome(const record& rec) {
 
 bool cancel_record(record& rec) noexcept { return rec.owner != nullptr && rec.owner->cancel(rec); }
 
-bool reschedule(record* root, std::coroutine_handle<> h, pool_kind pool, bool always_hop) {
-    if (root == nullptr) throw std::logic_error("resume_on() needs a coroutine spawned on an executor");
-    return root->owner->reschedule(root, h, pool, always_hop);
+bool reschedule(coroutine_place place, std::coroutine_handle<> h, pool_kind pool, bool always_hop) {
+    if (place.root == nullptr) throw std::logic_error("resume_on() needs a coroutine spawned on an executor");
+    return place.root->owner->reschedule(place, h, pool, always_hop);
 }
 
-bool yield_now(record* root, std::coroutine_handle<> h) {
-    if (root == nullptr) throw std::logic_error("yield() needs a coroutine spawned on an executor");
-    return root->owner->yield_now(root, h);
+bool yield_now(coroutine_place place, std::coroutine_handle<> h) {
+    if (place.root == nullptr) throw std::logic_error("yield() needs a coroutine spawned on an executor");
+    return place.root->owner->yield_now(place, h);
 }
 
 void check_stop(record* root) {

@@ -18,10 +18,23 @@ public:
     void reserve_one() {
         if (size_ == slots_.size()) grow();
     }
+    /// Makes room for n more values (the next n push_back() cannot throw).
+    void reserve(std::size_t n) {
+        while (slots_.size() - size_ < n) grow();
+    }
     void push_back(T value) {
         reserve_one();
         slots_[(head_ + size_) & mask()] = value;
         ++size_;
+    }
+    /// Appends the n values that `values(push)` passes to push(value), in
+    /// reverse: the first one given ends up at the back. Call reserve(n)
+    /// first.
+    template <class Values>
+    void push_back_reversed(std::size_t n, Values&& values) {
+        std::size_t at = size_ + n;
+        values([&](T value) { slots_[(head_ + --at) & mask()] = value; });
+        size_ += n;
     }
     T pop_back() noexcept {
         --size_;

@@ -31,16 +31,16 @@ struct wake_waiter final : waiter {
 };
 
 /// Requeues a suspended coroutine when the awaited record finishes. Owns one
-/// reference to the coroutine's root record, handed to the queue.
+/// reference to the coroutine's root record, handed to resume_later().
 struct resume_waiter final : waiter {
     static void* operator new(std::size_t size) { return pool_allocate(size); }
     static void operator delete(void* block, std::size_t size) noexcept { pool_deallocate(block, size); }
-    resume_waiter(record* r, std::coroutine_handle<> h, pool_kind k) : root(r), continuation(h), pool(k) {}
-    record* root;
+    resume_waiter(coroutine_place p, std::coroutine_handle<> h, pool_kind k) : place(p), continuation(h), pool(k) {}
+    coroutine_place place;
     std::coroutine_handle<> continuation;
     pool_kind pool;
     void notify() noexcept override {
-        resume_later(root, continuation, pool);
+        resume_later(place, continuation, pool);
         delete this;
     }
 };
@@ -392,43 +392,50 @@ void scheduler::notify_idle_waiters() {
 
 // ------------------------------------------------------------- coroutines
 
-bool scheduler::await(record& rec, record* root, std::coroutine_handle<> continuation) {
+bool scheduler::await(record& rec, coroutine_place place, std::coroutine_handle<> continuation) {
     if (rec.done()) return false;
-    if (root == nullptr) {
+    if (place.root == nullptr) {
         throw std::logic_error("co_await on a task_handle needs a coroutine spawned on an executor");
     }
     worker* w = current_worker();
     if (w != nullptr && claim_inline(*w, rec) && rec.done()) return false;
     // The coroutine continues on its own executor (which may differ from
     // the awaited task's), on the pool it is running on now.
-    root->add_ref();
-    auto* node = new resume_waiter(root, continuation, suspension_pool(root));
+    place.root->add_ref();
+    auto* node = new resume_waiter(place, continuation, suspension_pool(place.root));
     if (!rec.add_waiter(*node)) {
         delete node;
-        root->release();
+        place.root->release();
         return false;
     }
     return true;
 }
 
-bool scheduler::reschedule(record* root, std::coroutine_handle<> h, pool_kind kind, bool always_hop) {
-    if (root == nullptr) {
+bool scheduler::reschedule(coroutine_place place, std::coroutine_handle<> h, pool_kind kind, bool always_hop) {
+    if (place.root == nullptr) {
         throw std::logic_error("resume_on()/yield() need a coroutine spawned on an executor");
     }
     worker* w = current_worker();
     if (!always_hop && w != nullptr && w->home->kind == kind) return false;
-    root->resume_point = h;
-    root->add_ref();
-    push(kind, reinterpret_cast<job>(root) | resume_bit, true);
+    if (place.on != nullptr) {
+        // A strand's job holds no reference: its fork holds the root until
+        // the strand has finished.
+        place.on->resume_point = h;
+        push(kind, strand_job(place.on), true);
+        return true;
+    }
+    place.root->add_ref();
+    place.root->resume_point = h;
+    push(kind, resume_job(place.root), true);
     return true;
 }
 
-bool scheduler::yield_now(record* root, std::coroutine_handle<> h) {
-    if (root == nullptr) {
+bool scheduler::yield_now(coroutine_place place, std::coroutine_handle<> h) {
+    if (place.root == nullptr) {
         throw std::logic_error("resume_on()/yield() need a coroutine spawned on an executor");
     }
     worker* w = current_worker();
-    return reschedule(root, h, w != nullptr ? w->home->kind : root->pool, true);
+    return reschedule(place, h, w != nullptr ? w->home->kind : place.root->pool, true);
 }
 
 }  // namespace dftracer::detail

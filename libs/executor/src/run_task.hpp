@@ -52,46 +52,85 @@ DFTRACER_INLINE_STEP void scheduler::to_history_locked(worker& w, record& rec) n
     w.registry.history.push(rec, rec.state());
 }
 
+/// What a worker shows while it runs something (its task and since when)
+/// and the thread's current task: set for one run, put back after it.
+/// The outermost run has nothing to put back: the worker shows idle (task 0).
+class running_slots {
+public:
+    DFTRACER_INLINE_STEP running_slots(worker& w, bool outermost) noexcept
+        : w_(w), ctx_(thread_context::get()), outermost_(outermost) {
+        assert(!outermost || (ctx_.depth == 0 && ctx_.current == nullptr &&
+                              w.task_id.load(std::memory_order_relaxed) == 0 &&
+                              w.since_ticks.load(std::memory_order_relaxed) == 0));
+        if (!outermost) {
+            outer_task_ = w.task_id.load(std::memory_order_relaxed);
+            outer_since_ = w.since_ticks.load(std::memory_order_relaxed);
+            outer_record_ = ctx_.current;
+        }
+    }
+    /// Shows `rec` (running since `since`) as this worker's task.
+    DFTRACER_INLINE_STEP void enter(record* rec, std::int64_t since) noexcept {
+        w_.since_ticks.store(since, std::memory_order_relaxed);
+        w_.task_id.store(rec->id, std::memory_order_release);
+        ctx_.current = rec;
+        ++ctx_.depth;
+    }
+    /// Puts the outer task back.
+    DFTRACER_INLINE_STEP void leave() noexcept {
+        --ctx_.depth;
+        // Back inside an outer task: its code runs before anything else
+        // starts here, so a finish time is no start time for the next task.
+        if (!outermost_ && ctx_.depth != 0) w_.clock.invalidate();
+        ctx_.current = outer_record_;
+        w_.task_id.store(outer_task_, std::memory_order_release);
+        w_.since_ticks.store(outer_since_, std::memory_order_relaxed);
+    }
+
+private:
+    worker& w_;
+    thread_context& ctx_;
+    const bool outermost_;
+    std::uint64_t outer_task_ = 0;
+    std::int64_t outer_since_ = 0;
+    record* outer_record_ = nullptr;
+};
+
 DFTRACER_INLINE_STEP scheduler::run_left scheduler::run_claimed(worker& w, record* rec, bool first_run,
                                                                 bool outermost) {
     if (first_run) {
         link_live(w, *rec);
         w.seat.counters.bump(task_counters::started);
     }
-    auto& ctx = thread_context::get();
-    // The outer task's slots, put back afterwards. The outermost run has
-    // none: the worker shows idle (task 0).
-    assert(!outermost || (ctx.depth == 0 && ctx.current == nullptr && w.task_id.load(std::memory_order_relaxed) == 0 &&
-                          w.since_ticks.load(std::memory_order_relaxed) == 0));
-    const auto outer_task = outermost ? 0 : w.task_id.load(std::memory_order_relaxed);
-    const auto outer_since = outermost ? 0 : w.since_ticks.load(std::memory_order_relaxed);
-    record* outer_record = outermost ? nullptr : ctx.current;
-    w.since_ticks.store(first_run ? rec->started_ticks.load(std::memory_order_relaxed) : w.clock.start(),
-                        std::memory_order_relaxed);
-    w.task_id.store(rec->id, std::memory_order_release);
-    ctx.current = rec;
-    ++ctx.depth;
+    running_slots slots(w, outermost);
+    slots.enter(rec, first_run ? rec->started_ticks.load(std::memory_order_relaxed) : w.clock.start());
     const pending_finish pending = rec->run();
     run_left left = run_left::nothing;
     if (pending != pending_finish::none) {
         left = publish_outcome(*rec, terminal_of(pending), &w, true) ? run_left::linked_reference : run_left::reference;
     }
     rec->after_run();
-    --ctx.depth;
-    // Back inside an outer task: its code runs before anything else starts
-    // here, so this finish time is no start time for the next task.
-    if (!outermost && ctx.depth != 0) w.clock.invalidate();
-    ctx.current = outer_record;
-    w.task_id.store(outer_task, std::memory_order_release);
-    w.since_ticks.store(outer_since, std::memory_order_relaxed);
+    slots.leave();
     w.tasks_run.store(w.tasks_run.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return left;
 }
 
+DFTRACER_INLINE_STEP void scheduler::run_strand(worker& w, strand& s, bool outermost) {
+    running_slots slots(w, outermost);
+    slots.enter(s.root, w.clock.start());
+    // Once resumed, the strand may finish its child and so its fork, whose
+    // awaiting coroutine then frees the strand and may finish the task.
+    s.resume_point.resume();
+    slots.leave();
+}
+
 DFTRACER_INLINE_STEP void scheduler::run_job(worker& w, job j, bool outermost) {
+    if (kind_of(j) == job_kind::strand) {
+        run_strand(w, *job_strand(j), outermost);
+        return;
+    }
     record* rec = job_record(j);
     run_left left = run_left::nothing;
-    if (job_is_resume(j)) {
+    if (kind_of(j) == job_kind::resume) {
         left = run_claimed(w, rec, false, outermost);
     } else if (rec->group != nullptr && rec->group->cancelled() && cancel(*rec)) {
         // A cancelled group's queued task: cancelled instead of run.

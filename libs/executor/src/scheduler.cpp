@@ -235,6 +235,22 @@ void scheduler::push_from_elsewhere(pool_kind kind, job j) {
     pushes_from_elsewhere_.fetch_sub(1, std::memory_order_release);
 }
 
+void scheduler::queue_strands(record* root, strand* const* strands, std::size_t n) {
+    auto jobs = [strands, n](auto&& push) {
+        for (std::size_t i = 0; i < n; ++i) push(strand_job(strands[i]));
+    };
+    worker* self = current_worker();
+    pool& p = pool_of(self != nullptr ? self->home->kind : root->pool);
+    if (self != nullptr && self->home == &p) {
+        self->queue.push_own_batch(n, jobs);
+    } else {
+        next_peer(p, seat_of(self)).queue.push_inbox_batch(n, jobs);
+    }
+    // One wake-up per worker at most: each woken worker passes it on while
+    // work stays queued.
+    for (std::size_t i = 0; i < std::min(n, p.workers.size()); ++i) p.sleep.notify_one();
+}
+
 void scheduler::pass_on_wake(pool& p) noexcept {
     if (p.has_queued_work(false)) {
         p.sleep.notify_one();

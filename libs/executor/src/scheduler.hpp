@@ -25,6 +25,7 @@
 #include "dftracer/executor/detail/parker.hpp"
 #include "dftracer/executor/detail/record.hpp"
 #include "dftracer/executor/detail/spin_lock.hpp"
+#include "dftracer/executor/detail/strand.hpp"
 #include "dftracer/executor/introspection.hpp"
 #include "dftracer/executor/types.hpp"
 #include "event_count.hpp"
@@ -40,9 +41,21 @@ class executor;
 
 namespace dftracer::detail {
 
-inline constexpr job resume_bit = 1;
-inline record* job_record(job j) noexcept { return reinterpret_cast<record*>(j & ~resume_bit); }
-inline bool job_is_resume(job j) noexcept { return (j & resume_bit) != 0; }
+/// What a queued job asks for, in its pointer's two low bits: start a task
+/// (its record), resume a task's suspended main chain (its record), or run
+/// a strand (strand.hpp).
+enum class job_kind : job { start = 0, resume = 1, strand = 2 };
+inline constexpr job job_kind_bits = 3;
+static_assert(alignof(record) > job_kind_bits && alignof(strand) > job_kind_bits);
+inline job start_job(record* rec) noexcept { return reinterpret_cast<job>(rec); }
+inline job resume_job(record* root) noexcept {
+    return reinterpret_cast<job>(root) | static_cast<job>(job_kind::resume);
+}
+inline job strand_job(strand* s) noexcept { return reinterpret_cast<job>(s) | static_cast<job>(job_kind::strand); }
+inline job_kind kind_of(job j) noexcept { return static_cast<job_kind>(j & job_kind_bits); }
+/// The record of a start or resume job.
+inline record* job_record(job j) noexcept { return reinterpret_cast<record*>(j & ~job_kind_bits); }
+inline strand* job_strand(job j) noexcept { return reinterpret_cast<strand*>(j & ~job_kind_bits); }
 
 /// A time_point for a now_ticks() value; 0 ("not yet") stays the epoch.
 inline clock::time_point from_ticks(std::int64_t ticks) noexcept {
@@ -172,12 +185,13 @@ struct alignas(64) worker {
     std::atomic<std::uint64_t> native_thread{0};
     std::atomic<std::int64_t> os_thread{0};  // kernel tid, for traces
 
-    /// fn(record&) for every queued task (resume entries of suspended
-    /// coroutines left out), under the queue lock. May throw std::bad_alloc.
+    /// fn(record&) for every queued task not yet started (resume and strand
+    /// jobs of running tasks left out), under the queue lock. May throw
+    /// std::bad_alloc.
     template <class Fn>
     void for_each_queued(Fn&& fn) {
         queue.for_each_queued([&](job queued) {
-            if (!job_is_resume(queued)) fn(*job_record(queued));
+            if (kind_of(queued) == job_kind::start) fn(*job_record(queued));
         });
     }
 };
@@ -261,10 +275,12 @@ public:
     bool wait(record& rec, const clock::time_point* deadline);
     /// As wait(), for the tasks of a group.
     bool wait_group(group_state& group, const clock::time_point* deadline);
-    bool await(record& rec, record* root, std::coroutine_handle<> continuation);
+    bool await(record& rec, coroutine_place place, std::coroutine_handle<> continuation);
     bool wait_all(const clock::time_point* deadline);
-    bool reschedule(record* root, std::coroutine_handle<> h, pool_kind kind, bool always_hop);
-    bool yield_now(record* root, std::coroutine_handle<> h);
+    bool reschedule(coroutine_place place, std::coroutine_handle<> h, pool_kind kind, bool always_hop);
+    bool yield_now(coroutine_place place, std::coroutine_handle<> h);
+    /// Queues a fork's strands (strand.hpp: queue_strands()).
+    void queue_strands(record* root, strand* const* strands, std::size_t n);
 
     void shutdown(bool drain, bool wait = true);
     bool is_shut_down() const noexcept { return !accepting_.load(std::memory_order_acquire); }
@@ -347,6 +363,9 @@ private:
         linked_reference,  ///< rec finished and is still linked: retire() it
     };
     [[nodiscard]] run_left run_claimed(worker& w, record* rec, bool first_run, bool outermost = false);
+    /// Runs a strand until it suspends or its child finishes. Touches
+    /// neither the strand nor its root record once it has resumed it.
+    void run_strand(worker& w, strand& s, bool outermost);
     /// After a run: drops the caller's `held` references on rec plus what
     /// the run left, retiring rec if it stays linked.
     void drop_after_run(worker& w, record* rec, run_left left, std::uint32_t held) noexcept;

@@ -8,11 +8,11 @@
 //  - `inbox`: jobs pushed by other threads (FIFO).
 //
 // Who may do what:
-//  - The owner (the worker thread) alone calls push_own(), pop_own(),
-//    pop_own_child() and take_if_newest(). Only the owner makes the slot
-//    non-zero.
-//  - Any thread calls push_inbox(), steal(), for_each_queued() and the
-//    read-only queries.
+//  - The owner (the worker thread) alone calls push_own(),
+//    push_own_batch(), pop_own(), pop_own_child() and take_if_newest().
+//    Only the owner makes the slot non-zero.
+//  - Any thread calls push_inbox(), push_inbox_batch(), steal(),
+//    for_each_queued() and the read-only queries.
 //
 // What a thief may see (the steal rule): the oldest job of the locked
 // queues first (inbox front, then local front). The slot's job only once
@@ -38,8 +38,8 @@
 
 namespace dftracer::detail {
 
-/// A queued job: a record pointer whose low bit marks "resume a suspended
-/// coroutine" rather than "start this task".
+/// A queued job: a tagged pointer (see job_kind in scheduler.hpp). Zero is
+/// no job.
 using job = std::uintptr_t;
 
 class worker_queue {
@@ -66,10 +66,34 @@ public:
         return false;
     }
 
+    /// Owner: makes the n jobs that `jobs(push)` passes to push(job) the
+    /// newest, under one lock; the owner pops them in the order given,
+    /// thieves steal from the last. The slot's job, if any, moves to
+    /// `local` before them. Throws std::bad_alloc with nothing queued.
+    template <class Jobs>
+    void push_own_batch(std::size_t n, Jobs&& jobs) {
+        std::lock_guard<spin_lock> guard(lock_);
+        local_.reserve(n + 1);
+        if (job older = slot_.exchange(0, std::memory_order_acq_rel)) local_.push_back(older);
+        local_.push_back_reversed(n, jobs);
+        update_depth();
+    }
+
     /// Any thread: appends j to the inbox. May throw std::bad_alloc.
     void push_inbox(job j) {
         std::lock_guard<spin_lock> guard(lock_);
         inbox_.push_back(j);
+        update_depth();
+    }
+
+    /// Any thread: appends the n jobs that `jobs(push)` passes to push(job)
+    /// to the inbox under one lock. Throws std::bad_alloc with nothing
+    /// queued.
+    template <class Jobs>
+    void push_inbox_batch(std::size_t n, Jobs&& jobs) {
+        std::lock_guard<spin_lock> guard(lock_);
+        inbox_.reserve(n);
+        jobs([this](job j) { inbox_.push_back(j); });
         update_depth();
     }
 

@@ -13,7 +13,7 @@ using dftracer::detail::job;
 using dftracer::detail::worker_queue;
 
 namespace {
-// Jobs are record pointers with a spare low bit: any even value will do.
+// Jobs are tagged pointers with two spare low bits: any multiple of 4 will do.
 constexpr job j(int n) { return static_cast<job>(n) * 8; }
 
 /// Steals until the slot's job is given up (the steal rule's delay) or a
@@ -40,6 +40,39 @@ TEST(WorkerQueue, OwnerPopsNewestOwnJobFirstThenInboxInOrder) {
     while (q.pop_own(out)) order.push_back(out);
     EXPECT_EQ(order, (std::vector<job>{j(4), j(3), j(1), j(2)}));
     EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(WorkerQueue, OwnBatchRunsInOrderForTheOwnerAndFromTheEndForThieves) {
+    worker_queue q;
+    EXPECT_TRUE(q.push_own(j(9)));  // older than the batch
+    q.push_own_batch(4, [](auto&& push) {
+        for (int i = 1; i <= 4; ++i) push(j(i));
+    });
+    EXPECT_EQ(q.size(), 5u);
+    EXPECT_FALSE(q.slot_holds_job());  // the slot's job went behind the batch
+    job out = 0;
+    ASSERT_TRUE(q.steal(out, true, false));
+    EXPECT_EQ(out, j(9));  // a thief takes the oldest: the former slot job
+    ASSERT_TRUE(q.steal(out, true, false));
+    EXPECT_EQ(out, j(4));  // then the batch from its end
+    std::vector<job> order;
+    while (q.pop_own(out)) order.push_back(out);
+    EXPECT_EQ(order, (std::vector<job>{j(1), j(2), j(3)}));
+}
+
+TEST(WorkerQueue, InboxBatchKeepsItsOrderAndAnEmptyBatchChangesNothing) {
+    worker_queue q;
+    q.push_inbox(j(1));
+    q.push_inbox_batch(3, [](auto&& push) {
+        for (int i = 2; i <= 4; ++i) push(j(i));
+    });
+    q.push_inbox_batch(0, [](auto&&) {});
+    q.push_own_batch(0, [](auto&&) {});
+    EXPECT_EQ(q.size(), 4u);
+    job out = 0;
+    std::vector<job> order;
+    while (q.steal(out, true, false)) order.push_back(out);
+    EXPECT_EQ(order, (std::vector<job>{j(1), j(2), j(3), j(4)}));
 }
 
 TEST(WorkerQueue, ThiefTakesOldestLockedJobAndLeavesTheSlotAtFirst) {

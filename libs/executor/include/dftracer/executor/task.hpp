@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "dftracer/executor/detail/record.hpp"
+#include "dftracer/executor/detail/strand.hpp"
 #include "dftracer/executor/task_handle.hpp"
 #include "dftracer/executor/types.hpp"
 
@@ -34,12 +35,12 @@ class task;
 
 namespace detail {
 
-/// Moves the coroutine (continuation h of root record) onto `pool`; when
+/// Moves the coroutine (continuation h, at `place`) onto `pool`; when
 /// `always_hop` is false and the caller already runs on `pool`, returns false
 /// (no suspension needed). Defined in the scheduler.
-bool reschedule(record* root, std::coroutine_handle<> h, pool_kind pool, bool always_hop);
+bool reschedule(coroutine_place place, std::coroutine_handle<> h, pool_kind pool, bool always_hop);
 /// Requeues the coroutine at the back of the pool it is running on.
-bool yield_now(record* root, std::coroutine_handle<> h);
+bool yield_now(coroutine_place place, std::coroutine_handle<> h);
 
 class promise_base {
 public:
@@ -58,6 +59,12 @@ public:
                 self.on_root_done_(self.root_);
                 return;
             }
+            if (self.strand_ == &self.own_strand_) {
+                // The first frame of a strand: its fork may free this frame
+                // as soon as it is told.
+                self.own_strand_.owner->child_done();
+                return;
+            }
             // The awaiting coroutine either already suspended (resume it) or
             // is still inside await_suspend (it sees our flag and continues).
             if (self.completed_or_suspended_.exchange(true, std::memory_order_acq_rel)) {
@@ -70,11 +77,23 @@ public:
     void unhandled_exception() noexcept { error_ = std::current_exception(); }
 
     record* root() const noexcept { return root_; }
+    /// Where this coroutine continues after a suspension.
+    coroutine_place place() const noexcept { return {root_, strand_}; }
 
-    // Wiring, used by task's awaiter and by the root record.
-    void set_parent(record* root, std::coroutine_handle<> continuation) noexcept {
-        root_ = root;
+    // Wiring, used by task's awaiter, by forks and by the root record.
+    void set_parent(coroutine_place place, std::coroutine_handle<> continuation) noexcept {
+        root_ = place.root;
+        strand_ = place.on;
         continuation_ = continuation;
+    }
+    /// Makes this coroutine (frame `self`, not started) the first frame of
+    /// a strand of its own, kept in this promise: a child of fork `owner`
+    /// in task `root`.
+    strand& start_strand(std::coroutine_handle<> self, record* root, fork_join& owner) noexcept {
+        own_strand_ = strand{self, root, &owner};
+        root_ = root;
+        strand_ = &own_strand_;
+        return own_strand_;
     }
     void set_root(record* root, void (*on_done)(record*)) noexcept {
         root_ = root;
@@ -91,8 +110,10 @@ public:
 
 private:
     record* root_ = nullptr;
+    strand* strand_ = nullptr;  ///< the strand this coroutine runs on (null: the main chain)
     std::coroutine_handle<> continuation_{};
     void (*on_root_done_)(record*) = nullptr;
+    strand own_strand_{};  ///< used when this coroutine starts a strand
     std::atomic<bool> completed_or_suspended_{false};
     std::exception_ptr error_;
 };
@@ -161,7 +182,7 @@ private:
         bool await_ready() const noexcept { return !child || child.done(); }
         template <class Promise>
         bool await_suspend(std::coroutine_handle<Promise> parent) {
-            child.promise().set_parent(parent.promise().root(), parent);
+            child.promise().set_parent(parent.promise().place(), parent);
             child.resume();
             return child.promise().parent_should_suspend();
         }
@@ -249,7 +270,7 @@ struct resume_on_awaiter {
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
         root = h.promise().root();
-        return reschedule(root, h, pool, false);
+        return reschedule(h.promise().place(), h, pool, false);
     }
     void await_resume() const { check_stop(root); }
 };
@@ -260,7 +281,7 @@ struct yield_awaiter {
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
         root = h.promise().root();
-        return yield_now(root, h);
+        return yield_now(h.promise().place(), h);
     }
     void await_resume() const { check_stop(root); }
 };

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "dftracer/executor/detail/record.hpp"
+#include "dftracer/executor/detail/strand.hpp"
 #include "dftracer/executor/types.hpp"
 
 namespace dftracer {
@@ -24,9 +25,9 @@ namespace detail {
 /// Blocks until rec is terminal or the deadline passes; helps on pool threads.
 /// Returns true when terminal. Defined in the scheduler.
 bool wait_record(record& rec, const clock::time_point* deadline);
-/// Suspends the awaiting coroutine of root record `root` until rec finishes;
-/// false if rec is already terminal (do not suspend). Defined in the scheduler.
-bool await_record(record& rec, record* root, std::coroutine_handle<> continuation);
+/// Suspends the awaiting coroutine (at `place`) until rec finishes; false
+/// if rec is already terminal (do not suspend). Defined in the scheduler.
+bool await_record(record& rec, coroutine_place place, std::coroutine_handle<> continuation);
 /// Throws the stored outcome of a terminal, non-completed record.
 [[noreturn]] void rethrow_outcome(const record& rec);
 /// Throws task_cancelled if the root record was asked to stop.
@@ -100,7 +101,7 @@ private:
             // Written before suspending: once await_record() returns true the
             // coroutine may already run (or be gone) on another thread.
             suspended_root = h.promise().root();
-            if (detail::await_record(self->checked(), suspended_root, h)) return true;
+            if (detail::await_record(self->checked(), h.promise().place(), h)) return true;
             suspended_root = nullptr;
             return false;
         }

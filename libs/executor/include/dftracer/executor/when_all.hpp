@@ -1,8 +1,10 @@
 // when_all: wait for many tasks at once.
 //
-//  - `co_await when_all(std::move(tasks))` over task<T>: spawns every task
-//    on the awaiting coroutine's executor and pool, suspends once, and
-//    resumes with the results in order.
+//  - `co_await when_all(std::move(tasks))` over task<T>: runs every task as
+//    part of the awaiting coroutine's task (a strand each, detail/strand.hpp:
+//    no record, no handle, no id of their own; progress shows the awaiting
+//    task on each worker running one), on that coroutine's executor and
+//    pool; suspends once and resumes with the results in order.
 //  - `when_all(handles)` over task_handle<T>: an awaitable that also works
 //    from ordinary code: `co_await when_all(hs)` suspends once (no thread
 //    blocks); `when_all(hs).get()` blocks (helping, on a worker) and
@@ -10,8 +12,9 @@
 // Either way the first failure (by position) is rethrown once every task
 // has finished; the other results are dropped.
 //
-// Cost: one completion callback per task (no extra record, no resumption
-// per task): the last task to finish requeues the awaiting coroutine.
+// Cost: over tasks, one queued job per task, all queued under one lock; over
+// handles, one completion callback per task. Either way no resumption per
+// task: the last task to finish requeues the awaiting coroutine.
 // Thread-safety: a join is used by one awaiting coroutine or thread.
 #pragma once
 
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "dftracer/executor/detail/record.hpp"
+#include "dftracer/executor/detail/strand.hpp"
 #include "dftracer/executor/detail/submit.hpp"
 #include "dftracer/executor/task.hpp"
 #include "dftracer/executor/task_handle.hpp"
@@ -40,11 +44,12 @@ class join_counter {
 public:
     /// Registers a callback on every record; true if the coroutine must
     /// suspend (some task is unfinished: the last one resumes it).
-    bool suspend(record* const* records, std::size_t n, record* root, std::coroutine_handle<> continuation) {
-        if (root == nullptr) throw std::logic_error("co_await when_all needs a coroutine spawned on an executor");
-        root_ = root;
+    bool suspend(record* const* records, std::size_t n, coroutine_place place, std::coroutine_handle<> continuation) {
+        if (place.root == nullptr) throw std::logic_error("co_await when_all needs a coroutine spawned on an executor");
+        place_ = place;
+        root_ = place.root;
         continuation_ = continuation;
-        pool_ = suspension_pool(root);
+        pool_ = suspension_pool(root_);
         nodes_ = std::make_unique<node[]>(n);
         // One count per task plus this call's own, dropped last: no task can
         // resume the coroutine before it is allowed to suspend.
@@ -70,10 +75,11 @@ private:
     void one_done() noexcept {
         if (remaining_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
         // The last: the coroutine may run (and free this) once requeued.
-        resume_later(root_, continuation_, pool_);
+        resume_later(place_, continuation_, pool_);
     }
 
     std::atomic<std::size_t> remaining_{0};
+    coroutine_place place_{};
     record* root_ = nullptr;
     std::coroutine_handle<> continuation_{};
     pool_kind pool_ = pool_kind::compute;
@@ -97,6 +103,46 @@ auto collect(const std::vector<task_handle<T>>& handles) {
         return results;
     }
 }
+
+/// Awaitable: runs tasks as forked children of the awaiting coroutine (a
+/// strand each) and resumes it once all have finished, with their results
+/// in order or the first failure (by position).
+template <class T>
+class forked {
+public:
+    explicit forked(std::vector<task<T>> tasks) : tasks_(std::move(tasks)) {
+        for (const auto& t : tasks_) {
+            if (!t.valid()) throw std::invalid_argument("when_all: empty task");
+        }
+    }
+    bool await_ready() const noexcept { return tasks_.empty(); }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        const coroutine_place place = h.promise().place();
+        if (place.root == nullptr) throw std::logic_error("co_await when_all needs a coroutine spawned on an executor");
+        const std::size_t n = tasks_.size();
+        auto strands = std::make_unique_for_overwrite<strand*[]>(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            strands[i] = &tasks_[i].handle().promise().start_strand(tasks_[i].handle(), place.root, join_);
+        }
+        return join_.start(place, h, strands.get(), n);
+    }
+    auto await_resume() {
+        for (auto& t : tasks_) t.handle().promise().rethrow_if_failed();
+        if constexpr (std::is_void_v<T>) {
+            return;
+        } else {
+            std::vector<T> results;
+            results.reserve(tasks_.size());
+            for (auto& t : tasks_) results.push_back(t.handle().promise().take());
+            return results;
+        }
+    }
+
+private:
+    std::vector<task<T>> tasks_;
+    fork_join join_;
+};
 
 }  // namespace detail
 
@@ -134,7 +180,7 @@ public:
         std::vector<detail::record*> records;
         records.reserve(handles_.size());
         for (const auto& handle : handles_) records.push_back(handle.raw());
-        return counter_.suspend(records.data(), records.size(), h.promise().root(), h);
+        return counter_.suspend(records.data(), records.size(), h.promise().place(), h);
     }
     auto await_resume() const { return detail::collect(handles_); }
 
@@ -150,31 +196,16 @@ join<T> when_all(std::vector<task_handle<T>> handles) {
     return join<T>(std::move(handles));
 }
 
-/// Runs every task concurrently on the executor running the awaiting
-/// coroutine (each is spawned on the current pool) and returns their results
-/// in order. The first failure is rethrown after all have finished.
+/// Runs every task concurrently as part of the awaiting coroutine's task,
+/// on its executor and the pool it runs on, and returns their results in
+/// order. The first failure (by position) is rethrown after all have
+/// finished. Throws std::invalid_argument for an empty task.
 template <class T>
 task<std::vector<T>> when_all(std::vector<task<T>> tasks) {
-    detail::record* root = co_await detail::current_root{};
-    auto& sched = detail::scheduler_of(root);
-    std::vector<task_handle<T>> handles;
-    handles.reserve(tasks.size());
-    for (auto& t : tasks) {
-        handles.push_back(detail::spawn_on(sched, std::move(t), {root->name, detail::current_pool_or(root->pool), {}}));
-    }
-    co_return co_await join<T>(std::move(handles));
+    co_return co_await detail::forked<T>(std::move(tasks));
 }
 
 /// void tasks: waits for all, rethrows the first failure.
-inline task<void> when_all(std::vector<task<void>> tasks) {
-    detail::record* root = co_await detail::current_root{};
-    auto& sched = detail::scheduler_of(root);
-    std::vector<task_handle<void>> handles;
-    handles.reserve(tasks.size());
-    for (auto& t : tasks) {
-        handles.push_back(detail::spawn_on(sched, std::move(t), {root->name, detail::current_pool_or(root->pool), {}}));
-    }
-    co_await join<void>(std::move(handles));
-}
+inline task<void> when_all(std::vector<task<void>> tasks) { co_await detail::forked<void>(std::move(tasks)); }
 
 }  // namespace dftracer

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "dftracer/executor/detail/record.hpp"
+#include "dftracer/executor/detail/strand.hpp"
 #include "dftracer/executor/task.hpp"
 #include "dftracer/executor/task_handle.hpp"
 #include "dftracer/executor/types.hpp"
@@ -36,15 +37,6 @@ pool_kind current_pool_or(pool_kind fallback) noexcept;
 void submit_record(scheduler& sched, record* rec, submit_options&& options, bool adopt_caller_ref = false);
 /// submit_record() for n fresh records sharing `options`.
 void submit_records(scheduler& sched, record* const* recs, std::size_t n, const submit_options& options);
-
-/// The pool a coroutine (root record `root`) suspending now continues on:
-/// the pool of the calling worker if it belongs to the coroutine's own
-/// executor, else the coroutine's home pool.
-pool_kind suspension_pool(record* root) noexcept;
-/// Requeues the suspended coroutine of root record `root` at `continuation`
-/// on its own executor's `pool`. Takes over one reference to root, which
-/// the caller added. Callable from any thread.
-void resume_later(record* root, std::coroutine_handle<> continuation, pool_kind pool) noexcept;
 
 template <class T>
 task_handle<T> spawn_on(scheduler& sched, task<T> body, submit_options options) {

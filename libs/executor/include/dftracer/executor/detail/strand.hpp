@@ -1,0 +1,90 @@
+// Strands: coroutines that run as parts of the task awaiting them, with no
+// record of their own (the children of `when_all` over tasks).
+//
+// A task's coroutines form chains: a coroutine awaiting a task runs it
+// inline, and one of them at a time is suspended or running. The task's
+// main chain continues through its record (record::resume_point, a resume
+// job). A forked child starts a chain of its own, a strand: it is queued as
+// a strand job, runs on any worker of the pool as part of its root task
+// (progress shows that task on the worker), and where it continues after a
+// suspension is kept in the strand, so a task's strands and its main chain
+// never share a resume point.
+//
+// Lifetime: a strand lives in the promise of its first frame (the child's),
+// owned by the fork that started it (in the awaiting coroutine's frame).
+// The fork holds one reference to the root record until its last child has
+// finished; a strand job holds none.
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+
+#include "dftracer/executor/types.hpp"
+
+namespace dftracer::detail {
+
+class record;
+class fork_join;
+
+/// One forked child's chain of coroutine frames.
+struct strand {
+    /// Where the strand continues when its job runs next (first: the
+    /// child's own start).
+    std::coroutine_handle<> resume_point{};
+    record* root = nullptr;
+    fork_join* owner = nullptr;
+};
+
+/// Where a suspended coroutine continues: its task's root record, and the
+/// strand it runs on (null: the task's main chain).
+struct coroutine_place {
+    record* root = nullptr;
+    strand* on = nullptr;
+};
+
+/// Requeues a suspended coroutine at `continuation` on its own executor's
+/// `pool` (through its strand, or its root record's resume point). Takes
+/// over one reference to the root record, which the caller added. Callable
+/// from any thread.
+void resume_later(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept;
+
+/// Queues the n strands (resume points and roots set) on the pool of the
+/// calling worker, as the newest jobs of its own queue, strands[0] to run
+/// first (a caller that is not a worker of the root's executor: on the
+/// root's pool). Allocates before queuing anything: throws std::bad_alloc
+/// with nothing queued.
+void queue_strands(record* root, strand* const* strands, std::size_t n);
+
+/// The pool a coroutine of task `root` suspending now continues on: the
+/// pool of the calling worker if it belongs to the task's own executor,
+/// else the task's home pool.
+pool_kind suspension_pool(record* root) noexcept;
+
+/// A set of forked children and the coroutine awaiting them: each child
+/// runs on a strand; the last to finish requeues the awaiting coroutine.
+/// Thread-safety: start() by the awaiting coroutine, child_done() by each
+/// child once, from any worker.
+class fork_join {
+public:
+    /// Queues the n children (each strand's resume point is its coroutine,
+    /// its promise already wired to the strand) and returns true if the
+    /// awaiting coroutine must suspend (false: all finished already, or
+    /// none). Throws std::bad_alloc with nothing queued.
+    bool start(coroutine_place awaiting, std::coroutine_handle<> continuation, strand* const* strands, std::size_t n);
+    /// A child's first frame ended (its result or error is in its promise).
+    void child_done() noexcept {
+        if (remaining_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+        // The last: the awaiting coroutine may run (and free this) once
+        // requeued; the fork's root reference goes with it.
+        resume_later(awaiting_, continuation_, pool_);
+    }
+
+private:
+    std::atomic<std::size_t> remaining_{0};
+    coroutine_place awaiting_{};
+    std::coroutine_handle<> continuation_{};
+    pool_kind pool_ = pool_kind::compute;
+};
+
+}  // namespace dftracer::detail
