@@ -52,6 +52,7 @@ contender onetbb_contender(int threads, const inputs& in) {
         return 0L;
     });
     c.runs["fib"] = in_arena([n = s.fib_n] { return fib(n); });
+    c.runs["fib_spawn"] = c.runs["fib"];  // one fork-join idiom for both
     c.runs["chain"] = in_arena([n = s.chain] {
         std::atomic<int> remaining{n};
         tbb::task_group g;

@@ -18,10 +18,18 @@ void on_threads(int count, const std::function<void()>& body) {
 
 namespace {
 
+/// Fork-join: both halves as parts of this task.
 task<long> fib_task(int n) {
     if (n < 2) co_return n;
-    auto left = co_await dftracer::spawn(fib_task(n - 1));
-    long right = co_await fib_task(n - 2);
+    auto [left, right] = co_await dftracer::when_all(fib_task(n - 1), fib_task(n - 2));
+    co_return left + right;
+}
+
+/// Spawning: the left half a task of its own, with a handle.
+task<long> fib_spawning(int n) {
+    if (n < 2) co_return n;
+    auto left = co_await dftracer::spawn(fib_spawning(n - 1));
+    long right = co_await fib_spawning(n - 2);
     co_return co_await left + right;
 }
 
@@ -59,6 +67,7 @@ contender ours_contender(executor& ex, const inputs& in) {
         return 0L;
     };
     c.runs["fib"] = [&ex, n = s.fib_n] { return ex.run(fib_task(n)); };
+    c.runs["fib_spawn"] = [&ex, n = s.fib_n] { return ex.run(fib_spawning(n)); };
     c.runs["chain"] = [&ex, n = s.chain] {
         std::atomic<int> remaining{n};
         ex.submit([&] { chain_step(ex, remaining); });

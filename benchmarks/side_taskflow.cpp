@@ -42,6 +42,7 @@ contender taskflow_contender(int threads, const inputs& in) {
         return 0L;
     };
     c.runs["fib"] = on_worker([n = s.fib_n](tf::Executor& e) { return fib(e, n); });
+    c.runs["fib_spawn"] = c.runs["fib"];  // one fork-join idiom for both
     c.runs["chain"] = [ex, n = s.chain] {
         std::atomic<int> remaining{n};
         ex->silent_async([&] { chain_step(*ex, remaining); });

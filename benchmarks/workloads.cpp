@@ -37,6 +37,7 @@ std::vector<workload_spec> workload_specs(const sizes& s) {
     return {
         {"empty", "a", n(s.empty_tasks) + " empty tasks, submit + wait", 0},
         {"fib", "b", "fib(" + n(s.fib_n) + ") as coroutines", fib_value(s.fib_n)},
+        {"fib_spawn", "i", "fib(" + n(s.fib_n) + "), coroutines spawning", fib_value(s.fib_n)},
         {"chain", "c", "chain of " + n(s.chain) + " dependent tasks", s.chain},
         {"when_all", "e", "when_all over " + n(s.when_all) + " coroutines", leaves * (leaves - 1) / 2},
         {"producers", "f", n(s.producers) + " outside threads x " + n(s.per_producer) + " empty tasks", 0},

@@ -2,8 +2,12 @@
 //
 // Each side of a workload does the same work in its library's own idiom:
 //   (a) empty:      N empty tasks submitted from outside, then wait for all
-//   (b) fib:        fib(n) recursively; ours as coroutines (spawn + co_await),
-//                   the anchors with their fork-join groups (no coroutines)
+//   (b) fib:        fib(n) recursively; ours as coroutines forking and
+//                   joining both halves (co_await when_all(a, b)), the
+//                   anchors with their fork-join groups (no coroutines)
+//   (i) fib_spawn:  the same, ours spawning the left half as a task of its
+//                   own (co_await spawn, then co_await its handle); the
+//                   anchors run (b) again
 //   (c) chain:      N tasks, each submitting the next, then wait
 //   (e) when_all:   N leaf coroutines awaited together (anchors: a group of N)
 //   (f) producers:  P outside threads each submit M empty tasks, then wait

@@ -401,11 +401,11 @@ bool scheduler::await(record& rec, coroutine_place place, std::coroutine_handle<
     if (w != nullptr && claim_inline(*w, rec) && rec.done()) return false;
     // The coroutine continues on its own executor (which may differ from
     // the awaited task's), on the pool it is running on now.
-    place.root->add_ref();
+    hold_root(place);
     auto* node = new resume_waiter(place, continuation, suspension_pool(place.root));
     if (!rec.add_waiter(*node)) {
         delete node;
-        place.root->release();
+        drop_root(place);
         return false;
     }
     return true;

@@ -241,7 +241,12 @@ void scheduler::queue_strands(record* root, strand* const* strands, std::size_t 
     };
     worker* self = current_worker();
     pool& p = pool_of(self != nullptr ? self->home->kind : root->pool);
-    if (self != nullptr && self->home == &p) {
+    if (self != nullptr && n == 1) {
+        // One child (a two-way fork): the own-job slot, no lock.
+        announce(p, self->queue.push_own(strand_job(strands[0])));
+        return;
+    }
+    if (self != nullptr) {
         self->queue.push_own_batch(n, jobs);
     } else {
         next_peer(p, seat_of(self)).queue.push_inbox_batch(n, jobs);

@@ -281,6 +281,11 @@ public:
     bool yield_now(coroutine_place place, std::coroutine_handle<> h);
     /// Queues a fork's strands (strand.hpp: queue_strands()).
     void queue_strands(record* root, strand* const* strands, std::size_t n);
+    /// Takes s back out of the calling worker's queue (strand.hpp: take_back()).
+    bool take_back(strand& s) noexcept {
+        worker* w = current_worker();
+        return w != nullptr && w->queue.take_if_newest(strand_job(&s));
+    }
 
     void shutdown(bool drain, bool wait = true);
     bool is_shut_down() const noexcept { return !accepting_.load(std::memory_order_acquire); }

@@ -8,29 +8,45 @@
 
 namespace dftracer::detail {
 
-bool fork_join::start(coroutine_place awaiting, std::coroutine_handle<> continuation, strand* const* strands, std::size_t n) {
+bool fork_join::run(coroutine_place awaiting, std::coroutine_handle<> continuation, strand* const* strands,
+                    std::size_t n) {
     if (n == 0) return false;
     awaiting_ = awaiting;
     continuation_ = continuation;
     pool_ = suspension_pool(awaiting.root);
     // One count per child plus this call's own, dropped last: no child can
-    // requeue the awaiting coroutine before it is allowed to suspend.
+    // requeue the awaiting coroutine (which frees this) before it is allowed
+    // to suspend.
     remaining_.store(n + 1, std::memory_order_relaxed);
-    awaiting.root->add_ref();  // the requeue's, or the strands' keep-alive
-    try {
-        queue_strands(awaiting.root, strands, n);
-    } catch (...) {
-        awaiting.root->release();
-        throw;
+    hold_root(awaiting);  // the requeue's, and the strands' keep-alive
+    if (n > 1) {
+        try {
+            queue_strands(awaiting.root, strands + 1, n - 1);
+        } catch (...) {
+            drop_root(awaiting);
+            throw;
+        }
     }
+    strands[0]->resume_point.resume();
+    for (std::size_t i = 1; i < n && take_back(*strands[i]); ++i) strands[i]->resume_point.resume();
     if (remaining_.fetch_sub(1, std::memory_order_acq_rel) != 1) return true;
-    awaiting.root->release();  // every child finished already
+    drop_root(awaiting);  // every child finished already
     return false;
 }
 
 void queue_strands(record* root, strand* const* strands, std::size_t n) {
     root->owner->queue_strands(root, strands, n);
 }
+
+void hold_root(coroutine_place place) noexcept {
+    if (place.on == nullptr) place.root->add_ref();
+}
+
+void drop_root(coroutine_place place) noexcept {
+    if (place.on == nullptr) place.root->release();
+}
+
+bool take_back(strand& s) noexcept { return s.root->owner->take_back(s); }
 
 void resume_later(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept {
     scheduler& owner = *place.root->owner;
@@ -39,11 +55,10 @@ void resume_later(coroutine_place place, std::coroutine_handle<> continuation, p
         owner.push_from_elsewhere(pool, resume_job(place.root));
         return;
     }
-    // The strand's job holds no reference (its fork holds the root until
-    // the strand finished): the caller's goes once the job is queued.
+    // No reference: the outermost fork holds the root until this strand
+    // has finished.
     place.on->resume_point = continuation;
     owner.push_from_elsewhere(pool, strand_job(place.on));
-    place.root->release();
 }
 
 }  // namespace dftracer::detail

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -45,7 +46,58 @@ task<long> tree(int depth, long first) {
     co_return sums[0] + sums[1];
 }
 
+/// fib as fork-join steps: both halves as parts of this task.
+task<long> fib_forking(int n) {
+    if (n < 2) co_return n;
+    auto [left, right] = co_await when_all(fib_forking(n - 1), fib_forking(n - 2));
+    co_return left + right;
+}
+
 }  // namespace
+
+TEST(Strands, ForkJoinStepReturnsATupleInOrder) {
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    auto body = []() -> task<bool> {
+        auto word = []() -> task<std::string> {
+            co_await yield();  // suspends: finishes after the others
+            co_return std::string("three");
+        };
+        auto [a, b, c] = co_await when_all(leaf(1), leaf(2), word());
+        co_return a == 1 && b == 2 && c == "three";
+    };
+    EXPECT_TRUE(ex.run(body()));
+    EXPECT_EQ(ex.counts().total, 1u);
+}
+
+TEST(Strands, ForkJoinFibOnOneAndTwoThreads) {
+    executor single(executor_config{.threads = 1, .io_threads = 1});
+    EXPECT_EQ(single.run(fib_forking(22)), 17711);
+    executor two(executor_config{.threads = 2, .io_threads = 1});
+    for (int round = 0; round < 20; ++round) ASSERT_EQ(two.run(fib_forking(18)), 2584) << "round " << round;
+}
+
+TEST(Strands, ForkJoinStepRethrowsTheFirstFailureByPosition) {
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    auto fails = [](const char* what) -> task<int> {
+        co_await yield();
+        throw std::runtime_error(what);
+    };
+    auto body = [&]() -> task<int> {
+        auto [a, b, c] = co_await when_all(leaf(0), fails("second"), fails("third"));
+        co_return a + b + c;
+    };
+    try {
+        ex.run(body());
+        FAIL() << "expected the second task's failure";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "second");
+    }
+    auto with_empty = []() -> task<int> {
+        auto [a, b] = co_await when_all(leaf(1), task<int>{});
+        co_return a + b;
+    };
+    EXPECT_THROW(ex.run(with_empty()), std::invalid_argument);
+}
 
 TEST(Strands, ChildrenRunAsPartOfTheAwaitingTask) {
     executor ex(executor_config{.threads = 2, .io_threads = 1});

@@ -4,7 +4,9 @@
 //    part of the awaiting coroutine's task (a strand each, detail/strand.hpp:
 //    no record, no handle, no id of their own; progress shows the awaiting
 //    task on each worker running one), on that coroutine's executor and
-//    pool; suspends once and resumes with the results in order.
+//    pool, and returns the results in order.
+//  - `co_await when_all(a(), b())` over a fixed set of task<T>: the same,
+//    returning a tuple, with no allocation: a fork-join step.
 //  - `when_all(handles)` over task_handle<T>: an awaitable that also works
 //    from ordinary code: `co_await when_all(hs)` suspends once (no thread
 //    blocks); `when_all(hs).get()` blocks (helping, on a worker) and
@@ -12,17 +14,23 @@
 // Either way the first failure (by position) is rethrown once every task
 // has finished; the other results are dropped.
 //
-// Cost: over tasks, one queued job per task, all queued under one lock; over
-// handles, one completion callback per task. Either way no resumption per
-// task: the last task to finish requeues the awaiting coroutine.
+// Cost over tasks: the first task runs at once on the awaiting worker, the
+// others are queued there (under one lock) for other workers to take, and
+// taken back to run there while nobody did; the awaiting coroutine
+// suspends only if some task is still running elsewhere (the last to
+// finish requeues it). Over handles: one completion callback per task and
+// one requeue.
 // Thread-safety: a join is used by one awaiting coroutine or thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <stdexcept>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -54,13 +62,13 @@ public:
         // One count per task plus this call's own, dropped last: no task can
         // resume the coroutine before it is allowed to suspend.
         remaining_.store(n + 1, std::memory_order_relaxed);
-        root_->add_ref();  // the queue entry's, if a task resumes it
+        hold_root(place_);  // the requeue's, if a task resumes it
         for (std::size_t i = 0; i < n; ++i) {
             nodes_[i].join = this;
             if (!records[i]->add_callback(nodes_[i])) remaining_.fetch_sub(1, std::memory_order_acq_rel);
         }
         if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            root_->release();
+            drop_root(place_);
             return false;
         }
         return true;
@@ -125,7 +133,7 @@ public:
         for (std::size_t i = 0; i < n; ++i) {
             strands[i] = &tasks_[i].handle().promise().start_strand(tasks_[i].handle(), place.root, join_);
         }
-        return join_.start(place, h, strands.get(), n);
+        return join_.run(place, h, strands.get(), n);
     }
     auto await_resume() {
         for (auto& t : tasks_) t.handle().promise().rethrow_if_failed();
@@ -144,7 +152,62 @@ private:
     fork_join join_;
 };
 
+/// Awaitable: runs a fixed set of tasks as forked children of the awaiting
+/// coroutine (as forked<T>, without allocating) and resumes it with a tuple
+/// of their results, or the first failure (by position).
+template <class... T>
+class forked_tuple {
+public:
+    explicit forked_tuple(task<T>... tasks) : tasks_(std::move(tasks)...) {
+        std::apply(
+            [](const auto&... t) {
+                if (!(t.valid() && ...)) throw std::invalid_argument("when_all: empty task");
+            },
+            tasks_);
+    }
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) {
+        const coroutine_place place = h.promise().place();
+        if (place.root == nullptr) throw std::logic_error("co_await when_all needs a coroutine spawned on an executor");
+        std::array<strand*, sizeof...(T)> strands{};
+        std::apply(
+            [&](auto&... t) {
+                std::size_t i = 0;
+                ((strands[i++] = &t.handle().promise().start_strand(t.handle(), place.root, join_)), ...);
+            },
+            tasks_);
+        return join_.run(place, h, strands.data(), strands.size());
+    }
+    std::tuple<T...> await_resume() {
+        return std::apply(
+            [](auto&... t) {
+                (t.handle().promise().rethrow_if_failed(), ...);
+                return std::tuple<T...>{t.handle().promise().take()...};
+            },
+            tasks_);
+    }
+
+private:
+    std::tuple<task<T>...> tasks_;
+    fork_join join_;
+};
+
 }  // namespace detail
+
+/// Runs a fixed set of tasks concurrently as parts of the awaiting
+/// coroutine's task (as the vector form does) and returns a tuple of their
+/// results: `auto [a, b] = co_await when_all(left(), right());`. The first
+/// task runs at once on the awaiting worker; the others are queued there
+/// for other workers to take, and run here too if nobody did. Allocates
+/// nothing beyond the tasks' own frames. An awaitable: co_await it in a
+/// coroutine. Tasks must return values (void tasks: the vector form).
+/// Throws std::invalid_argument for an empty task.
+template <class... T>
+    requires(sizeof...(T) > 0 && (!std::is_void_v<T> && ...))
+detail::forked_tuple<T...> when_all(task<T>... tasks) {
+    return detail::forked_tuple<T...>(std::move(tasks)...);
+}
 
 /// Waits for a set of handles; see the file comment.
 template <class T>

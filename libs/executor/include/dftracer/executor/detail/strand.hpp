@@ -12,8 +12,12 @@
 //
 // Lifetime: a strand lives in the promise of its first frame (the child's),
 // owned by the fork that started it (in the awaiting coroutine's frame).
-// The fork holds one reference to the root record until its last child has
-// finished; a strand job holds none.
+// A fork awaited on the task's main chain holds one reference to the root
+// record until its last child has finished; nothing on a strand holds one
+// (no strand job, no nested fork, no suspension on a strand): the
+// outermost fork's reference covers them all, and the root record is
+// shared by every worker running a part of the task, so its count is not
+// touched per fork.
 #pragma once
 
 #include <atomic>
@@ -43,10 +47,15 @@ struct coroutine_place {
     strand* on = nullptr;
 };
 
+/// The reference a suspension at `place` holds on its task's root record
+/// until it is requeued: one on the main chain, none on a strand (see
+/// above). hold_root() adds it, drop_root() drops it unused.
+void hold_root(coroutine_place place) noexcept;
+void drop_root(coroutine_place place) noexcept;
+
 /// Requeues a suspended coroutine at `continuation` on its own executor's
 /// `pool` (through its strand, or its root record's resume point). Takes
-/// over one reference to the root record, which the caller added. Callable
-/// from any thread.
+/// over the reference hold_root() added. Callable from any thread.
 void resume_later(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept;
 
 /// Queues the n strands (resume points and roots set) on the pool of the
@@ -56,6 +65,11 @@ void resume_later(coroutine_place place, std::coroutine_handle<> continuation, p
 /// with nothing queued.
 void queue_strands(record* root, strand* const* strands, std::size_t n);
 
+/// Takes strand s back out of the calling worker's queue if it is still
+/// the newest job there (nobody started it): true if taken, and the caller
+/// runs it.
+bool take_back(strand& s) noexcept;
+
 /// The pool a coroutine of task `root` suspending now continues on: the
 /// pool of the calling worker if it belongs to the task's own executor,
 /// else the task's home pool.
@@ -63,20 +77,24 @@ pool_kind suspension_pool(record* root) noexcept;
 
 /// A set of forked children and the coroutine awaiting them: each child
 /// runs on a strand; the last to finish requeues the awaiting coroutine.
-/// Thread-safety: start() by the awaiting coroutine, child_done() by each
+/// Thread-safety: run() by the awaiting coroutine, child_done() by each
 /// child once, from any worker.
 class fork_join {
 public:
-    /// Queues the n children (each strand's resume point is its coroutine,
-    /// its promise already wired to the strand) and returns true if the
-    /// awaiting coroutine must suspend (false: all finished already, or
-    /// none). Throws std::bad_alloc with nothing queued.
-    bool start(coroutine_place awaiting, std::coroutine_handle<> continuation, strand* const* strands, std::size_t n);
+    /// Runs the n children (each strand's resume point is its coroutine,
+    /// its promise already wired to the strand): strands[0] here at once,
+    /// the others queued on this worker for thieves and taken back, one by
+    /// one, to run here while still queued (the way a fork-join wait
+    /// helps). Returns true if the awaiting coroutine must suspend (a child
+    /// still runs elsewhere or is suspended: the last to finish requeues
+    /// it), false if every child finished here. Throws std::bad_alloc with
+    /// nothing run or queued.
+    bool run(coroutine_place awaiting, std::coroutine_handle<> continuation, strand* const* strands, std::size_t n);
     /// A child's first frame ended (its result or error is in its promise).
     void child_done() noexcept {
         if (remaining_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
         // The last: the awaiting coroutine may run (and free this) once
-        // requeued; the fork's root reference goes with it.
+        // requeued; the fork's hold on the root goes with it.
         resume_later(awaiting_, continuation_, pool_);
     }
 
