@@ -191,6 +191,24 @@ TEST(Coroutines, ResumeOnWorksInsideAnAwaitedChildTask) {
     EXPECT_NO_THROW(ex.run(parent()));
 }
 
+TEST(Coroutines, ChildThatHopsPoolsAndFinishesFirstStillFinishesItsTask) {
+    // The child, awaited inline, moves to the io pool and may finish there
+    // before its parent has learnt on the compute worker whether to
+    // suspend; the parent then carries on (and finishes) there. The
+    // outcome must reach that run, not the io worker's, which has returned.
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    auto child = []() -> task<int> {
+        co_await resume_on(pool_kind::io);
+        co_return 1;
+    };
+    auto parent = [&]() -> task<int> { co_return co_await child() + 1; };
+    for (int round = 0; round < 5000; ++round) {
+        auto h = ex.spawn(parent());
+        ASSERT_TRUE(h.wait_for(test::generous)) << "the task never finished, round " << round;
+        ASSERT_EQ(h.get(), 2);
+    }
+}
+
 TEST(Coroutines, AwaitingAnotherExecutorsHandleContinuesAtHome) {
     executor other(executor_config{.threads = 1, .io_threads = 1});
     executor home(executor_config{.threads = 1, .io_threads = 1});

@@ -209,6 +209,10 @@ inline task<void> promise<void>::get_return_object() noexcept {
     return task<void>(std::coroutine_handle<promise<void>>::from_promise(*this));
 }
 
+/// Where a task's root frame finishing on this thread leaves its outcome:
+/// the local of the coroutine_record::run() executing it here (see run()).
+inline thread_local pending_finish* running_root_outcome = nullptr;
+
 /// The record of a spawned coroutine: its root task and result.
 template <class T>
 class coroutine_record final : public value_record<T> {
@@ -220,14 +224,18 @@ public:
     }
     /// Resumes the body; leaves its outcome to the caller if it ended.
     pending_finish run() noexcept override {
-        // The root frame only ever runs inside run() (whatever resumes it
-        // after an await does so through this record), so on_done() runs
-        // inside the run() that resumed it last. Once the frame suspends,
-        // another worker may resume it at once: after resume() this call
-        // reads only its own local, never the record.
+        // The task's main chain runs only inside run() of this record, but
+        // not always inside the run() that resumed it last: a child awaited
+        // inline may hop pools and finish on another worker's run() before
+        // its parent, still inside this run(), learns it need not suspend;
+        // the parent then carries on here. So the root frame leaves its
+        // outcome in the slot of the run() executing it on *this* thread.
+        // Once the frame suspends, another worker may resume it at once:
+        // after resume() this call reads only its own locals.
         pending_finish pending = pending_finish::none;
-        pending_out_ = &pending;
+        pending_finish* const outer = std::exchange(running_root_outcome, &pending);
         this->resume_point.resume();
+        running_root_outcome = outer;
         return pending;
     }
 
@@ -249,7 +257,7 @@ private:
 
     static void on_done(record* self) noexcept {
         auto& rec = static_cast<coroutine_record&>(*self);
-        *rec.pending_out_ = rec.store_outcome();
+        *running_root_outcome = rec.store_outcome();
         // The frame is suspended at its final point and nothing touches it
         // after this returns: free it now rather than with the record, so a
         // finished coroutine holds no memory while handles to it live on.
@@ -258,7 +266,6 @@ private:
     }
 
     task<T> body_;
-    pending_finish* pending_out_ = nullptr;  ///< where on_done() leaves the outcome (run()'s local)
 };
 }  // namespace detail
 
