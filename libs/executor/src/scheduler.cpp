@@ -86,6 +86,17 @@ scheduler::~scheduler() {
     }
     shutdown(true);
     while (pushes_from_elsewhere_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    // A submit() that raced shutdown() may have queued its job after every
+    // worker had exited, then cancelled it: nobody popped that entry, so
+    // its reference (the queue's) is dropped here. The workers are joined:
+    // this thread is the queues' only user now.
+    for (worker* w : all_workers_) {
+        job j = 0;
+        while (w->queue.pop_own(j)) {
+            assert(kind_of(j) != job_kind::start || job_record(j)->done());
+            if (kind_of(j) != job_kind::strand) job_record(j)->release();
+        }
+    }
 }
 
 // ---------------------------------------------------------------- submit/push

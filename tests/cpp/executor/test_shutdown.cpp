@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 
 #include "dftracer/executor/executor.hpp"
 #include "test_support.hpp"
@@ -123,29 +124,36 @@ TEST(Shutdown, SubmittersRacingShutdownLeaveCountsOfAcceptedTasksOnly) {
     // Eight submitters against shutdown(): the late-refusal path (queued,
     // then cancelled and thrown) must take its count back. The window is
     // narrow: about one round in a hundred hits it.
+    // Every task holds a copy of `alive`: a task whose record outlives its
+    // executor (a refused job queued after the workers had exited) keeps
+    // one, and the count says so.
+    auto alive = std::make_shared<int>(0);
     for (int round = 0; round < 400; ++round) {
-        executor ex(executor_config{.threads = 2, .io_threads = 1});
-        std::atomic<std::uint64_t> accepted{0};
-        test::event go;
-        std::vector<std::thread> submitters;
-        for (int t = 0; t < 8; ++t) {
-            submitters.emplace_back([&] {
-                go.wait();
-                try {
-                    for (;;) {
-                        ex.submit([] {});
-                        accepted++;
+        {
+            executor ex(executor_config{.threads = 2, .io_threads = 1});
+            std::atomic<std::uint64_t> accepted{0};
+            test::event go;
+            std::vector<std::thread> submitters;
+            for (int t = 0; t < 8; ++t) {
+                submitters.emplace_back([&] {
+                    go.wait();
+                    try {
+                        for (;;) {
+                            ex.submit([alive] {});
+                            accepted++;
+                        }
+                    } catch (const executor_shut_down&) {
                     }
-                } catch (const executor_shut_down&) {
-                }
-            });
+                });
+            }
+            go.set();
+            ex.shutdown(round % 2 == 0);
+            for (auto& t : submitters) t.join();
+            ex.wait_all();
+            const task_counts c = ex.counts();
+            EXPECT_EQ(c.total, accepted.load());
+            EXPECT_EQ(c.completed + c.cancelled, accepted.load());
         }
-        go.set();
-        ex.shutdown(round % 2 == 0);
-        for (auto& t : submitters) t.join();
-        ex.wait_all();
-        const task_counts c = ex.counts();
-        EXPECT_EQ(c.total, accepted.load());
-        EXPECT_EQ(c.completed + c.cancelled, accepted.load());
+        ASSERT_EQ(alive.use_count(), 1) << "a task outlived its executor in round " << round;
     }
 }
