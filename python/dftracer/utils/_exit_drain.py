@@ -83,8 +83,11 @@ def _abandon(runtimes: list[Runtime]) -> None:
             queued = [t["name"] or "<unnamed>" for t in tasks if t["state"] == "queued"]
             before = rt._core.counts()["cancelled"]
             rt._core.shutdown(False, False)  # cancels what is queued; never blocks
-            rt._coroutines.cancel_in_flight()
+            # Counted before the coroutines in flight are told to stop: they
+            # are running until their cleanup ends, and the message says
+            # what exit waits for (their cancellation can finish at once).
             after = rt._core.counts()
+            rt._coroutines.cancel_in_flight()
         except Exception:  # pragma: no cover - exit must go on
             continue
         cancelled += int(after["cancelled"] - before)
