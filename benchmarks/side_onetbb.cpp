@@ -79,6 +79,7 @@ contender onetbb_contender(int threads, const inputs& in) {
         });
         return 0L;
     };
+    c.runs["producer_bodies"] = c.runs["producers"];  // (f)'s execute() already hands bodies over
     c.runs["nested_get"] = in_arena([n = s.nested_fib_n] { return fib(n); });
     c.runs["imbalanced"] = in_arena([&units = in.imbalanced_units] {
         tbb::task_group g;

@@ -3,6 +3,7 @@
 #include <numeric>
 #include <thread>
 
+#include "dftracer/executor/task_group.hpp"
 #include "sides.hpp"
 
 namespace bench {
@@ -79,6 +80,16 @@ contender ours_contender(executor& ex, const inputs& in) {
         on_threads(p, [&] {
             for (int i = 0; i < n; ++i) ex.submit([] {});
             ex.wait_all();
+        });
+        return 0L;
+    };
+    c.runs["producer_bodies"] = [&ex, p = s.producers, n = s.per_producer] {
+        on_threads(p, [&] {
+            ex.submit([&] {
+                dftracer::task_group g(ex);
+                for (int i = 0; i < n; ++i) g.run([] {});
+                g.wait();
+            }).get();
         });
         return 0L;
     };

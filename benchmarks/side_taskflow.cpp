@@ -63,6 +63,16 @@ contender taskflow_contender(int threads, const inputs& in) {
         });
         return 0L;
     };
+    c.runs["producer_bodies"] = [ex, producers = s.producers, n = s.per_producer] {
+        on_threads(producers, [&] {
+            ex->async([&] {
+                  tf::TaskGroup group = ex->task_group();
+                  for (int i = 0; i < n; ++i) group.silent_async([] {});
+                  group.corun();
+              }).get();
+        });
+        return 0L;
+    };
     c.runs["nested_get"] = on_worker([n = s.nested_fib_n](tf::Executor& e) { return fib(e, n); });
     c.runs["imbalanced"] = [ex, &units = in.imbalanced_units] {
         return run_imbalanced(

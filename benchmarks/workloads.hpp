@@ -11,6 +11,13 @@
 //   (c) chain:      N tasks, each submitting the next, then wait
 //   (e) when_all:   N leaf coroutines awaited together (anchors: a group of N)
 //   (f) producers:  P outside threads each submit M empty tasks, then wait
+//                   (oneTBB: each thread's body through task_arena::execute,
+//                   which runs it in the arena when a slot is free and
+//                   otherwise hands it to the arena as a task)
+//   (j) producer_bodies: the same P bodies, each handed to the pool as a task
+//                   that runs M tasks in a group and waits for them (ours:
+//                   submit(body).get(); Taskflow: async(body).get(); oneTBB:
+//                   (f) again): (f) as oneTBB runs it
 //   (g) nested_get: fib(n) where each level submits a task and blocks on it
 //                   (anchors: a nested group run + wait)
 //   (h) imbalanced: N tasks of 1-40 us of busy work, same durations everywhere
