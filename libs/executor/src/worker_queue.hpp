@@ -1,11 +1,16 @@
 // worker_queue: the jobs queued on one worker.
 //
-// Three places, one queue:
+// Four places, one queue:
 //  - the own-job slot: the newest job the owner pushed itself, outside any
 //    lock (a task that spawns its next step and returns costs no lock);
 //  - `local`: the owner's older pushes (LIFO for the owner, locality in
 //    recursive work);
-//  - `inbox`: jobs pushed by other threads (FIFO).
+//  - `inbox`: jobs pushed by other threads (FIFO), behind a lock of its
+//    own, so that pushers and the owner meet once per batch, not per job:
+//  - `taken`: the inbox's jobs the owner took over in one batch (all of
+//    them, when it ran out of its own), still FIFO and still stealable.
+// `local` and `taken` share the owner's lock; the inbox lock is taken
+// after it when both are needed (lock order: own, then inbox).
 //
 // Who may do what:
 //  - The owner (the worker thread) alone calls push_own(),
@@ -31,6 +36,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <utility>
 
 #include "dftracer/executor/detail/spin_lock.hpp"
 #include "ring_queue.hpp"
@@ -61,7 +67,7 @@ public:
         local_.reserve_one();
         if (job older = slot_.exchange(j, std::memory_order_acq_rel)) {
             local_.push_back(older);
-            update_depth();
+            update_own_depth();
         }
         return false;
     }
@@ -76,14 +82,14 @@ public:
         local_.reserve(n + 1);
         if (job older = slot_.exchange(0, std::memory_order_acq_rel)) local_.push_back(older);
         local_.push_back_reversed(n, jobs);
-        update_depth();
+        update_own_depth();
     }
 
     /// Any thread: appends j to the inbox. May throw std::bad_alloc.
     void push_inbox(job j) {
-        std::lock_guard<spin_lock> guard(lock_);
+        std::lock_guard<spin_lock> guard(inbox_lock_);
         inbox_.push_back(j);
-        update_depth();
+        update_inbox_depth();
     }
 
     /// Any thread: appends the n jobs that `jobs(push)` passes to push(job)
@@ -91,29 +97,29 @@ public:
     /// queued.
     template <class Jobs>
     void push_inbox_batch(std::size_t n, Jobs&& jobs) {
-        std::lock_guard<spin_lock> guard(lock_);
+        std::lock_guard<spin_lock> guard(inbox_lock_);
         inbox_.reserve(n);
         jobs([this](job j) { inbox_.push_back(j); });
-        update_depth();
+        update_inbox_depth();
     }
 
-    /// Owner: the newest own job (slot, then local), else the oldest inbox
-    /// job. False if the queue is empty.
+    /// Owner: the newest own job (slot, then local), else the oldest job
+    /// from the inbox (taken over in a batch). False if the queue is empty.
     bool pop_own(job& out) noexcept {
         if (slot_.load(std::memory_order_relaxed) != 0) {
             out = slot_.exchange(0, std::memory_order_acquire);
             if (out != 0) return true;  // else a thief took it
         }
-        if (depth_.load(std::memory_order_relaxed) == 0) return false;
+        if (!has_locked_jobs()) return false;
         std::lock_guard<spin_lock> guard(lock_);
         if (!local_.empty()) {
             out = local_.pop_back();
-        } else if (!inbox_.empty()) {
-            out = inbox_.pop_front();
         } else {
-            return false;
+            if (taken_.empty() && inbox_depth_.load(std::memory_order_relaxed) != 0) take_inbox_locked();
+            if (taken_.empty()) return false;
+            out = taken_.pop_front();
         }
-        update_depth();
+        update_own_depth();
         return true;
     }
 
@@ -125,7 +131,7 @@ public:
         std::lock_guard<spin_lock> guard(lock_);
         if (local_.empty()) return false;
         out = local_.pop_back();
-        update_depth();
+        update_own_depth();
         return true;
     }
 
@@ -133,11 +139,11 @@ public:
     bool take_if_newest(job entry) noexcept {
         job newest = slot_.load(std::memory_order_relaxed);
         if (newest == entry) return slot_.compare_exchange_strong(newest, 0, std::memory_order_acquire);
-        if (depth_.load(std::memory_order_relaxed) == 0) return false;
+        if (own_depth_.load(std::memory_order_relaxed) == 0) return false;
         std::lock_guard<spin_lock> guard(lock_);
         if (local_.empty() || local_.back() != entry) return false;
         local_.pop_back();
-        update_depth();
+        update_own_depth();
         return true;
     }
 
@@ -145,11 +151,19 @@ public:
     /// (see the file comment). `look_at_slot` false leaves the slot alone;
     /// `owner_sleeping` lifts the slot's delay.
     bool steal(job& out, bool look_at_slot, bool owner_sleeping) noexcept {
-        if (depth_.load(std::memory_order_relaxed) != 0) {
+        if (inbox_depth_.load(std::memory_order_relaxed) != 0) {
+            std::lock_guard<spin_lock> guard(inbox_lock_);
+            if (!inbox_.empty()) {
+                out = inbox_.pop_front();
+                update_inbox_depth();
+                return true;
+            }
+        }
+        if (own_depth_.load(std::memory_order_relaxed) != 0) {
             std::lock_guard<spin_lock> guard(lock_);
-            if (!inbox_.empty() || !local_.empty()) {
-                out = !inbox_.empty() ? inbox_.pop_front() : local_.pop_front();
-                update_depth();
+            if (!taken_.empty() || !local_.empty()) {
+                out = !taken_.empty() ? taken_.pop_front() : local_.pop_front();
+                update_own_depth();
                 return true;
             }
         }
@@ -170,28 +184,42 @@ public:
     template <class Fn>
     void for_each_queued(Fn&& fn) {
         std::lock_guard<spin_lock> guard(lock_);
+        std::lock_guard<spin_lock> inbox_guard(inbox_lock_);
         local_.reserve_one();
         if (job j = slot_.exchange(0, std::memory_order_acquire)) {
             local_.push_back(j);
-            update_depth();
+            update_own_depth();
         }
         local_.for_each(fn);
+        taken_.for_each(fn);
         inbox_.for_each(fn);
     }
 
     /// Jobs queued, the slot's included (a racy snapshot).
     std::size_t size() const noexcept {
-        return depth_.load(std::memory_order_relaxed) + (slot_.load(std::memory_order_relaxed) != 0 ? 1 : 0);
+        return own_depth_.load(std::memory_order_relaxed) + inbox_depth_.load(std::memory_order_relaxed) +
+               (slot_.load(std::memory_order_relaxed) != 0 ? 1 : 0);
     }
     /// Jobs in the locked queues (a racy snapshot).
-    bool has_locked_jobs() const noexcept { return depth_.load(std::memory_order_relaxed) != 0; }
+    bool has_locked_jobs() const noexcept {
+        return own_depth_.load(std::memory_order_relaxed) != 0 || inbox_depth_.load(std::memory_order_relaxed) != 0;
+    }
     bool slot_holds_job() const noexcept { return slot_.load(std::memory_order_relaxed) != 0; }
     /// How many jobs the owner has put into the slot so far.
     std::uint32_t slot_pushes() const noexcept { return slot_pushes_.load(std::memory_order_relaxed); }
 
 private:
-    void update_depth() noexcept {
-        depth_.store(local_.size() + inbox_.size(), std::memory_order_relaxed);
+    /// With lock_ held.
+    void update_own_depth() noexcept {
+        own_depth_.store(local_.size() + taken_.size(), std::memory_order_relaxed);
+    }
+    /// With inbox_lock_ held.
+    void update_inbox_depth() noexcept { inbox_depth_.store(inbox_.size(), std::memory_order_relaxed); }
+    /// With lock_ held and taken_ empty: takes every inbox job over at once.
+    void take_inbox_locked() noexcept {
+        std::lock_guard<spin_lock> guard(inbox_lock_);
+        std::swap(taken_, inbox_);  // taken_ is empty: the inbox keeps a ring
+        update_inbox_depth();
     }
 
     /// Whether `newest` has sat in the slot, with nothing pushed since, for
@@ -210,12 +238,16 @@ private:
         return now - sighted_at_ns_.load(std::memory_order_relaxed) >= slot_steal_after_ns;
     }
 
-    spin_lock lock_;
+    spin_lock lock_;  ///< guards local_ and taken_
     ring_queue<job> local_;
-    ring_queue<job> inbox_;
-    /// Jobs in local_ and inbox_. Polled by spinning thieves: on its own
+    ring_queue<job> taken_;
+    /// Jobs in local_ and taken_. Polled by spinning thieves: on its own
     /// cache line, so polling does not slow the owner's queue operations.
-    alignas(64) std::atomic<std::size_t> depth_{0};
+    alignas(64) std::atomic<std::size_t> own_depth_{0};
+    /// The inbox and its lock, on lines of their own: pushers write them.
+    alignas(64) spin_lock inbox_lock_;
+    ring_queue<job> inbox_;
+    alignas(64) std::atomic<std::size_t> inbox_depth_{0};
     /// The slot: a task that spawns the next step writes it every step, so
     /// it has a line of its own too.
     alignas(64) std::atomic<job> slot_{0};

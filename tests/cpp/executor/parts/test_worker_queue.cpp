@@ -206,3 +206,56 @@ TEST(WorkerQueue, StressEveryJobIsTakenExactlyOnce) {
     EXPECT_EQ(count, static_cast<std::size_t>(jobs));
     EXPECT_EQ(all.size(), static_cast<std::size_t>(jobs));
 }
+
+TEST(WorkerQueue, InboxJobsTakenOverByTheOwnerStayStealableAndListed) {
+    worker_queue q;
+    for (int i = 1; i <= 4; ++i) q.push_inbox(j(i));
+    job out = 0;
+    ASSERT_TRUE(q.pop_own(out));  // takes the whole inbox over, runs the oldest
+    EXPECT_EQ(out, j(1));
+    q.push_inbox(j(5));  // a new inbox job, behind the ones taken over
+    EXPECT_EQ(q.size(), 4u);
+    std::vector<job> listed;
+    q.for_each_queued([&](job queued) { listed.push_back(queued); });
+    EXPECT_EQ(std::set<job>(listed.begin(), listed.end()), (std::set<job>{j(2), j(3), j(4), j(5)}));
+    ASSERT_TRUE(q.steal(out, true, false));
+    EXPECT_EQ(out, j(5));  // a thief looks at the inbox first
+    ASSERT_TRUE(q.steal(out, true, false));
+    EXPECT_EQ(out, j(2));  // then at the oldest job taken over
+    std::vector<job> order;
+    while (q.pop_own(out)) order.push_back(out);
+    EXPECT_EQ(order, (std::vector<job>{j(3), j(4)}));
+}
+
+TEST(WorkerQueue, StressPushersOwnerAndThiefTakeEveryInboxJobOnce) {
+    constexpr int per_pusher = 100000;
+    constexpr int pushers = 2;
+    worker_queue q;
+    std::atomic<int> pushers_left{pushers};
+    std::vector<std::vector<job>> taken(2);  // [0] owner, [1] thief
+    std::vector<std::thread> threads;
+    for (int p = 0; p < pushers; ++p) {
+        threads.emplace_back([&, p] {
+            for (int i = 1; i <= per_pusher; ++i) q.push_inbox(j(p * per_pusher + i));
+            pushers_left.fetch_sub(1, std::memory_order_release);
+        });
+    }
+    threads.emplace_back([&] {
+        job out = 0;
+        while (pushers_left.load(std::memory_order_acquire) != 0) {
+            if (q.steal(out, true, false)) taken[1].push_back(out);
+        }
+    });
+    job out = 0;
+    int listings = 0;
+    while (pushers_left.load(std::memory_order_acquire) != 0) {
+        if (q.pop_own(out)) taken[0].push_back(out);
+        if (++listings % 1000 == 0) q.for_each_queued([](job) {});
+    }
+    for (auto& t : threads) t.join();
+    while (q.pop_own(out)) taken[0].push_back(out);
+    std::set<job> all(taken[0].begin(), taken[0].end());
+    all.insert(taken[1].begin(), taken[1].end());
+    EXPECT_EQ(taken[0].size() + taken[1].size(), static_cast<std::size_t>(pushers * per_pusher));
+    EXPECT_EQ(all.size(), static_cast<std::size_t>(pushers * per_pusher));
+}
