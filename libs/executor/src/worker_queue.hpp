@@ -6,7 +6,7 @@
 //  - `local`: the owner's older pushes (LIFO for the owner, locality in
 //    recursive work);
 //  - `inbox`: jobs pushed by other threads (FIFO), behind a lock of its
-//    own, so that pushers and the owner meet once per batch, not per job:
+//    own, so that pushers and the owner meet once per batch, not per job;
 //  - `taken`: the inbox's jobs the owner took over in one batch (all of
 //    them, when it ran out of its own), still FIFO and still stealable.
 // `local` and `taken` share the owner's lock; the inbox lock is taken
@@ -19,8 +19,11 @@
 //  - Any thread calls push_inbox(), push_inbox_batch(), steal(),
 //    for_each_queued() and the read-only queries.
 //
-// What a thief may see (the steal rule): the oldest job of the locked
-// queues first (inbox front, then local front). The slot's job only once
+// What a thief may see (the steal rule): a job of the locked queues first,
+// the oldest of each in turn: inbox front, then taken front, then local
+// front (the inbox first, to leave the owner's lock alone while pushers
+// keep the inbox busy; jobs taken over are older than those still in the
+// inbox, and the owner runs them in order meanwhile). The slot's job only once
 // the thief has seen that same job sitting there, with nothing pushed into
 // the slot meanwhile, for `slot_steal_after_ns`, or at once while the owner
 // sleeps: an owner running a chain takes its next step back within
@@ -29,7 +32,9 @@
 // thieves only), so a thief's memory does not grow with the pool's size.
 //
 // Every job is taken by exactly one caller: the slot is emptied by exchange
-// (owner) or compare-exchange (thieves), the locked queues under the lock.
+// (owner) or compare-exchange (thieves), the locked queues under their
+// locks; the takeover moves the inbox with both locks held, so no job is
+// ever outside every queue while a reader (for_each_queued) looks.
 #pragma once
 
 #include <atomic>
