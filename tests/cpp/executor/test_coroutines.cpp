@@ -209,6 +209,25 @@ TEST(Coroutines, ChildThatHopsPoolsAndFinishesFirstStillFinishesItsTask) {
     }
 }
 
+TEST(Coroutines, AwaitingAHandleStraightFromSpawnOrSubmit) {
+    // The handle is a temporary kept across the suspension. With a
+    // defaulted options argument, GCC 12 broke the options' std::string
+    // in the coroutine frame (ASan: bad free); the one-argument overloads
+    // make no such temporary.
+    executor other(executor_config{.threads = 1, .io_threads = 1});
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    auto body = [&]() -> task<int> {
+        int a = co_await other.spawn(leaf(1));
+        int b = co_await other.submit([] { return 2; });
+        int c = co_await ex.submit([] { return 3; });
+        // Options given: a named handle (see the coroutines page on GCC 12).
+        auto named = ex.submit([] { return 4; }, {.name = "with options"});
+        int d = co_await named;
+        co_return a + b + c + d;
+    };
+    for (int round = 0; round < 200; ++round) ASSERT_EQ(ex.run(body()), 10) << "round " << round;
+}
+
 TEST(Coroutines, AwaitingAnotherExecutorsHandleContinuesAtHome) {
     executor other(executor_config{.threads = 1, .io_threads = 1});
     executor home(executor_config{.threads = 1, .io_threads = 1});

@@ -27,11 +27,8 @@ task<int> restless(executor& other, int v) {
     co_await resume_on(pool_kind::compute);
     auto here = co_await spawn(leaf(1));
     int one = co_await here;
-    // A handle of another executor: resumed from one of its workers. (A
-    // named handle: GCC 12 mishandles the std::string of a defaulted
-    // submit_options temporary kept across a co_await.)
-    auto there = other.spawn(leaf(0));
-    int zero = co_await there;
+    // A handle of another executor: resumed from one of its workers.
+    int zero = co_await other.spawn(leaf(0));
     co_return from_io + one - 1 + zero;
 }
 

@@ -49,12 +49,20 @@ public:
     /// May throw std::bad_alloc; a task whose queue could not grow is then
     /// counted as failed, so counts and wait_all() stay right.
     template <class F>
-    auto submit(F&& fn, submit_options options = {}) -> task_handle<std::invoke_result_t<std::decay_t<F>&>> {
+    auto submit(F&& fn, submit_options options) -> task_handle<std::invoke_result_t<std::decay_t<F>&>> {
         using result = std::invoke_result_t<std::decay_t<F>&>;
         auto* rec = new detail::callable_record<result, std::decay_t<F>>(std::forward<F>(fn));
         detail::record_ref ref(rec);
         detail::submit_record(*impl_, rec, std::move(options));
         return task_handle<result>(std::move(ref));
+    }
+    /// submit() with default options. (An overload, not a default argument:
+    /// a defaulted options object would be a temporary of the caller's, kept
+    /// across `co_await ex.submit(...)`, which GCC 12 mishandles in
+    /// coroutine frames.)
+    template <class F>
+    auto submit(F&& fn) -> task_handle<std::invoke_result_t<std::decay_t<F>&>> {
+        return submit(std::forward<F>(fn), submit_options{});
     }
 
     /// Fire-and-forget submit(): queues fn() without making a handle. The
@@ -62,7 +70,12 @@ public:
     /// any other; its result is dropped and a failure reaches only
     /// config.on_error and the counts. Throws as submit() does.
     template <class F>
-    void post(F&& fn, submit_options options = {}) {
+    void post(F&& fn) {
+        post(std::forward<F>(fn), submit_options{});
+    }
+    /// post() with options.
+    template <class F>
+    void post(F&& fn, submit_options options) {
         using result = std::invoke_result_t<std::decay_t<F>&>;
         auto* rec = new detail::callable_record<result, std::decay_t<F>>(std::forward<F>(fn));
         detail::submit_record(*impl_, rec, std::move(options), true);  // takes the record's reference
@@ -92,8 +105,13 @@ public:
 
     /// Starts a coroutine on options.pool and returns its handle.
     template <class T>
-    task_handle<T> spawn(task<T> body, submit_options options = {}) {
+    task_handle<T> spawn(task<T> body, submit_options options) {
         return detail::spawn_on(*impl_, std::move(body), std::move(options));
+    }
+    /// spawn() with default options (an overload, as for submit()).
+    template <class T>
+    task_handle<T> spawn(task<T> body) {
+        return spawn(std::move(body), submit_options{});
     }
 
     /// Runs a coroutine to completion and returns its result (blocking).

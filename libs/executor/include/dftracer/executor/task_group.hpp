@@ -49,22 +49,32 @@ public:
     /// Submits fn() into the group (see executor::submit()). Throws
     /// executor_shut_down after shutdown began.
     template <class F>
-    auto run(F&& fn, submit_options options = {}) -> task_handle<std::invoke_result_t<std::decay_t<F>&>> {
+    auto run(F&& fn, submit_options options) -> task_handle<std::invoke_result_t<std::decay_t<F>&>> {
         using result = std::invoke_result_t<std::decay_t<F>&>;
         auto* rec = new detail::callable_record<result, std::decay_t<F>>(std::forward<F>(fn));
         detail::record_ref ref(rec);
         submit(rec, std::move(options));
         return task_handle<result>(std::move(ref));
     }
+    /// run() with default options (an overload, as for executor::submit()).
+    template <class F>
+    auto run(F&& fn) -> task_handle<std::invoke_result_t<std::decay_t<F>&>> {
+        return run(std::forward<F>(fn), submit_options{});
+    }
 
     /// Starts a coroutine in the group.
     template <class T>
-    task_handle<T> spawn(task<T> body, submit_options options = {}) {
+    task_handle<T> spawn(task<T> body, submit_options options) {
         if (!body.valid()) throw std::invalid_argument("spawn: empty task");
         auto* rec = new detail::coroutine_record<T>(std::move(body));
         detail::record_ref ref(rec);
         submit(rec, std::move(options));
         return task_handle<T>(std::move(ref));
+    }
+    /// spawn() with default options.
+    template <class T>
+    task_handle<T> spawn(task<T> body) {
+        return spawn(std::move(body), submit_options{});
     }
 
     /// Blocks until every task of the group finished (including tasks
