@@ -113,7 +113,7 @@ DFTRACER_INLINE_STEP bool scheduler::enqueue(pool& p, job j, bool to_back, worke
 
 DFTRACER_INLINE_STEP worker& scheduler::next_peer(pool& p, submit_seat& seat) noexcept {
     const std::uint32_t turn = &seat == &shared_seat_ ? p.round_robin.fetch_add(1, std::memory_order_relaxed)
-                                                      : seat.next_peer++;
+                                                      : seat.next_peer++ / inbox_stretch;
     return *p.workers[turn % p.workers.size()];
 }
 
