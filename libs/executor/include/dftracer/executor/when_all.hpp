@@ -45,6 +45,20 @@ namespace dftracer {
 
 namespace detail {
 
+/// The awaiting coroutine's place; throws std::logic_error for a
+/// coroutine not spawned on an executor.
+inline coroutine_place checked_place(coroutine_place place) {
+    if (place.root == nullptr) throw std::logic_error("co_await when_all needs a coroutine spawned on an executor");
+    return place;
+}
+
+/// Makes task t (not started) the first frame of a strand of fork `join`
+/// in task `root`; the strand lives in t's promise.
+template <class X>
+strand* fork_child(task<X>& t, record* root, fork_join& join) noexcept {
+    return &t.handle().promise().start_strand(t.handle(), root, join);
+}
+
 /// Counts the unfinished tasks of a join; the last one to finish requeues
 /// the suspended coroutine. Lives in the awaiting coroutine's frame until
 /// it resumes.
@@ -53,11 +67,9 @@ public:
     /// Registers a callback on every record; true if the coroutine must
     /// suspend (some task is unfinished: the last one resumes it).
     bool suspend(record* const* records, std::size_t n, coroutine_place place, std::coroutine_handle<> continuation) {
-        if (place.root == nullptr) throw std::logic_error("co_await when_all needs a coroutine spawned on an executor");
-        place_ = place;
-        root_ = place.root;
+        place_ = checked_place(place);
         continuation_ = continuation;
-        pool_ = suspension_pool(root_);
+        pool_ = suspension_pool(place_.root);
         nodes_ = std::make_unique<node[]>(n);
         // One count per task plus this call's own, dropped last: no task can
         // resume the coroutine before it is allowed to suspend.
@@ -88,7 +100,6 @@ private:
 
     std::atomic<std::size_t> remaining_{0};
     coroutine_place place_{};
-    record* root_ = nullptr;
     std::coroutine_handle<> continuation_{};
     pool_kind pool_ = pool_kind::compute;
     std::unique_ptr<node[]> nodes_;
@@ -126,13 +137,10 @@ public:
     bool await_ready() const noexcept { return tasks_.empty(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        const coroutine_place place = h.promise().place();
-        if (place.root == nullptr) throw std::logic_error("co_await when_all needs a coroutine spawned on an executor");
+        const coroutine_place place = checked_place(h.promise().place());
         const std::size_t n = tasks_.size();
         auto strands = std::make_unique_for_overwrite<strand*[]>(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            strands[i] = &tasks_[i].handle().promise().start_strand(tasks_[i].handle(), place.root, join_);
-        }
+        for (std::size_t i = 0; i < n; ++i) strands[i] = fork_child(tasks_[i], place.root, join_);
         return join_.run(place, h, strands.get(), n);
     }
     auto await_resume() {
@@ -168,13 +176,12 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
-        const coroutine_place place = h.promise().place();
-        if (place.root == nullptr) throw std::logic_error("co_await when_all needs a coroutine spawned on an executor");
+        const coroutine_place place = checked_place(h.promise().place());
         std::array<strand*, sizeof...(T)> strands{};
         std::apply(
             [&](auto&... t) {
                 std::size_t i = 0;
-                ((strands[i++] = &t.handle().promise().start_strand(t.handle(), place.root, join_)), ...);
+                ((strands[i++] = fork_child(t, place.root, join_)), ...);
             },
             tasks_);
         return join_.run(place, h, strands.data(), strands.size());
