@@ -1,9 +1,18 @@
+// The block pool's slabs, heaps and spare stack (detail/block_pool.hpp).
+//
+// Locks, in the order they nest: the registry's (heaps, orphans), a heap's,
+// the spare stack's. A heap's lock guards its slabs' free lists and counts
+// and its partial lists; its owner takes it once per slab's worth of blocks,
+// and pool_trim() takes it (try_lock) to settle the heap from outside. The
+// returned-blocks list (heap::returned) takes no lock.
 #include "dftracer/executor/detail/block_pool.hpp"
 
-#include <array>
+#include <sys/mman.h>
+#include <pthread.h>
+
+#include <atomic>
 #include <mutex>
 #include <new>
-#include <vector>
 
 namespace dftracer::detail {
 
@@ -13,99 +22,400 @@ thread_local constinit thread_cache cache{};
 
 namespace {
 
-constexpr std::size_t batch_size = max_cached / 2;  // blocks moved per depot transfer
-// While tasks flow, the depot keeps what bursts free (a million queued tasks
-// free a million records on the workers while the submitter allocates anew;
-// sending those through operator delete/new makes the threads contend on the
-// system allocator). Idle threads trim it back to `idle_depot_batches`.
-constexpr std::size_t max_depot_batches = std::size_t{1} << 14;  // per class
-constexpr std::size_t idle_depot_batches = 64;                   // per class
+constexpr std::size_t header_bytes = 128;       // a slab's header: two lines
+constexpr std::size_t segment_slabs = 16;       // slabs mapped at once
+constexpr std::size_t heap_reserve = 2;         // empty slabs a heap keeps
+constexpr std::size_t idle_spare_slabs = 16;    // spare slabs kept by pool_trim()
+constexpr std::uint32_t return_chain = 64;      // blocks sent back per push
 
-constexpr std::size_t class_bytes(std::size_t cls) noexcept { return (cls + 1) * granule; }
+struct slab {
+    // Line 0: read by any thread freeing a block of this slab.
+    heap* owner;  // first: owner_of() reads it; null while spare
+    std::uint32_t cls;
+    std::uint32_t capacity;
+    char pad0[64 - sizeof(heap*) - 2 * sizeof(std::uint32_t)];
+    // Line 1: the owner heap's lock guards these.
+    free_block* free;  // blocks returned to this slab
+    char* bump;        // never-used blocks: [bump, limit())
+    std::uint32_t used;  // blocks out of `free` and the bump run
+    bool in_partial;
+    slab* prev;  // in the owner's partial list of cls, or the spare stack
+    slab* next;
 
-// Pooled blocks start on a cache line, so a record of three lines' size
-// occupies exactly three (it crosses cores whole).
-constexpr std::align_val_t block_alignment{granule};
-
-void* new_block(std::size_t cls) { return ::operator new(class_bytes(cls), block_alignment); }
-void delete_block(void* block) noexcept { ::operator delete(block, block_alignment); }
-
-void free_blocks(free_block* head) noexcept {
-    while (head != nullptr) {
-        free_block* next = head->next;
-        delete_block(head);
-        head = next;
+    char* first() noexcept { return reinterpret_cast<char*>(this) + header_bytes; }
+    char* limit() noexcept { return first() + std::size_t{capacity} * class_bytes(cls); }
+    std::uint32_t unused() noexcept {
+        return static_cast<std::uint32_t>(static_cast<std::size_t>(limit() - bump) / class_bytes(cls));
     }
+};
+static_assert(sizeof(slab) <= header_bytes);
+static_assert(header_bytes % granule == 0);
+
+slab* slab_of(const void* block) noexcept {
+    return reinterpret_cast<slab*>(reinterpret_cast<std::uintptr_t>(block) & ~(std::uintptr_t{slab_bytes} - 1));
 }
 
-class depot {
+/// Empty slabs owned by no heap, and the count of slabs mapped.
+class spare_stack {
 public:
-    bool take(std::size_t cls, free_list& out) {
+    /// An empty slab set up for (owner, cls). Throws std::bad_alloc.
+    slab* take(heap* owner, std::size_t cls) {
+        slab* s = nullptr;
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            if (top_ == nullptr) map_segment();
+            s = top_;
+            top_ = s->next;
+            --count_;
+        }
+        s->owner = owner;
+        s->cls = static_cast<std::uint32_t>(cls);
+        s->capacity = static_cast<std::uint32_t>((slab_bytes - header_bytes) / class_bytes(cls));
+        s->free = nullptr;
+        s->bump = s->first();
+        s->used = 0;
+        s->in_partial = false;
+        s->prev = s->next = nullptr;
+        return s;
+    }
+    void give(slab* s) noexcept {
+        s->owner = nullptr;
         std::lock_guard<std::mutex> guard(mutex_);
-        auto& shelf = shelves_[cls];
-        if (shelf.empty()) return false;
-        out = shelf.back();
-        shelf.pop_back();
-        return true;
+        s->next = top_;
+        top_ = s;
+        ++count_;
     }
-    void give(std::size_t cls, free_list b) noexcept {
-        {
-            std::lock_guard<std::mutex> guard(mutex_);
-            auto& shelf = shelves_[cls];
-            if (shelf.size() < max_depot_batches) {
-                try {
-                    shelf.push_back(b);
-                    return;
-                } catch (...) {
-                }
-            }
-        }
-        free_blocks(b.head);
-    }
+    /// Unmaps spare slabs beyond `keep`.
     void trim(std::size_t keep) noexcept {
-        std::vector<free_list> excess;
+        slab* excess = nullptr;
         {
             std::lock_guard<std::mutex> guard(mutex_);
-            for (auto& shelf : shelves_) {
-                if (shelf.size() <= keep) continue;
-                try {
-                    excess.insert(excess.end(), shelf.begin() + static_cast<std::ptrdiff_t>(keep), shelf.end());
-                } catch (...) {
-                    break;  // this shelf and the rest stay whole; free what was taken
-                }
-                shelf.resize(keep);
+            while (count_ > keep) {
+                slab* s = top_;
+                top_ = s->next;
+                --count_;
+                s->next = excess;
+                excess = s;
             }
         }
-        for (const free_list& b : excess) free_blocks(b.head);
+        while (excess != nullptr) {
+            slab* next = excess->next;
+            DFTRACER_POOL_UNPOISON(excess, slab_bytes);  // the next mapping here starts clean
+            ::munmap(excess, slab_bytes);
+            mapped_.fetch_sub(1, std::memory_order_relaxed);
+            excess = next;
+        }
+    }
+    statistics stats() noexcept {
+        std::lock_guard<std::mutex> guard(mutex_);
+        return {mapped_.load(std::memory_order_relaxed), count_};
+    }
+    std::mutex& mutex() noexcept { return mutex_; }
+
+private:
+    /// Maps segment_slabs slabs, aligned to slab_bytes, onto the stack.
+    void map_segment() {
+        const std::size_t bytes = segment_slabs * slab_bytes;
+        void* raw = ::mmap(nullptr, bytes + slab_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED) throw std::bad_alloc();
+        const auto start = reinterpret_cast<std::uintptr_t>(raw);
+        const auto aligned = (start + slab_bytes - 1) & ~(std::uintptr_t{slab_bytes} - 1);
+        if (aligned != start) ::munmap(raw, aligned - start);
+        const std::size_t tail = start + bytes + slab_bytes - (aligned + bytes);
+        if (tail != 0) ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
+        for (std::size_t i = 0; i < segment_slabs; ++i) {
+            auto* s = reinterpret_cast<slab*>(aligned + i * slab_bytes);
+            s->owner = nullptr;
+            s->next = top_;
+            top_ = s;
+        }
+        count_ += segment_slabs;
+        mapped_.fetch_add(segment_slabs, std::memory_order_relaxed);
+    }
+
+    std::mutex mutex_;
+    slab* top_ = nullptr;
+    std::size_t count_ = 0;
+    std::atomic<std::size_t> mapped_{0};
+};
+
+spare_stack& spares() {
+    static spare_stack* s = new spare_stack();  // never destroyed: threads may exit late
+    return *s;
+}
+
+}  // namespace
+
+/// The slabs of one thread (or, after it exits, of the thread that adopts
+/// them). Never destroyed.
+struct heap {
+    /// Blocks of this heap's slabs freed on other threads, pushed in chains.
+    alignas(64) std::atomic<free_block*> returned{nullptr};
+
+    alignas(64) std::mutex lock;
+    // Under lock:
+    std::array<slab*, classes> partial{};  // slabs with free or unused blocks, by class
+    slab* empty = nullptr;                 // up to heap_reserve empty slabs
+    std::size_t empty_count = 0;
+    // Under the registry's lock:
+    heap* next_in_registry = nullptr;
+    heap* next_orphan = nullptr;
+
+    /// Sorts every returned block into its slab.
+    void settle_returned() noexcept { give_back(returned.exchange(nullptr, std::memory_order_acquire)); }
+
+    /// Puts a list of this heap's blocks back into their slabs.
+    void give_back(free_block* list) noexcept {
+        while (list != nullptr) {
+            free_block* block = list;
+            list = next_of(list);
+            slab* s = slab_of(block);
+            set_next(block, s->free);
+            s->free = block;
+            settle(s, 1);
+        }
+    }
+
+    /// Puts the run [bump, bump_end) of never-used blocks back into its slab.
+    void give_back_run(char* bump, char* bump_end) noexcept {
+        if (bump == bump_end) return;
+        slab* s = slab_of(bump);
+        s->bump = bump;
+        settle(s, static_cast<std::uint32_t>(static_cast<std::size_t>(bump_end - bump) / class_bytes(s->cls)));
+    }
+
+    /// Moves one slab's free blocks and unused run into `out` (empty).
+    void fill(std::size_t cls, private_list& out) {
+        settle_returned();
+        slab* s = partial[cls];
+        if (s != nullptr) {
+            unlink(s);
+        } else if (empty != nullptr) {
+            s = empty;
+            empty = s->next;
+            --empty_count;
+            s->cls = static_cast<std::uint32_t>(cls);
+            s->capacity = static_cast<std::uint32_t>((slab_bytes - header_bytes) / class_bytes(cls));
+            s->bump = s->first();
+            s->free = nullptr;
+            s->used = 0;
+        } else {
+            s = spares().take(this, cls);
+        }
+        out.bump = s->bump;
+        out.bump_end = s->limit();
+        out.count = s->capacity - s->used - s->unused();
+        out.head = s->free;
+        s->free = nullptr;
+        s->bump = s->limit();
+        s->used = s->capacity;
+    }
+
+    /// Returns every empty slab this heap keeps.
+    void release_empty() noexcept {
+        while (empty != nullptr) {
+            slab* s = empty;
+            empty = s->next;
+            spares().give(s);
+        }
+        empty_count = 0;
     }
 
 private:
-    std::mutex mutex_;
-    std::array<std::vector<free_list>, classes> shelves_;
+    /// `n` blocks of s came back: relist it, or let it go once empty.
+    void settle(slab* s, std::uint32_t n) noexcept {
+        s->used -= n;
+        if (s->used == 0) {
+            if (s->in_partial) unlink(s);
+            if (empty_count < heap_reserve) {
+                s->next = empty;
+                empty = s;
+                ++empty_count;
+            } else {
+                spares().give(s);
+            }
+        } else if (!s->in_partial) {
+            link(s);
+        }
+    }
+    void link(slab* s) noexcept {
+        slab*& head = partial[s->cls];
+        s->prev = nullptr;
+        s->next = head;
+        if (head != nullptr) head->prev = s;
+        head = s;
+        s->in_partial = true;
+    }
+    void unlink(slab* s) noexcept {
+        if (s->prev != nullptr) {
+            s->prev->next = s->next;
+        } else {
+            partial[s->cls] = s->next;
+        }
+        if (s->next != nullptr) s->next->prev = s->prev;
+        s->in_partial = false;
+    }
 };
 
-depot& shared_depot() {
-    static depot* d = new depot();  // never destroyed: threads may exit late
-    return *d;
+namespace {
+
+/// Every heap ever made, and those whose thread has exited.
+class registry {
+public:
+    /// An orphaned heap, or a new one.
+    heap* adopt() {
+        std::lock_guard<std::mutex> guard(mutex_);
+        if (orphans_ != nullptr) {
+            heap* h = orphans_;
+            orphans_ = h->next_orphan;
+            return h;
+        }
+        auto* h = new heap();
+        h->next_in_registry = all_;
+        all_ = h;
+        return h;
+    }
+    void orphan(heap* h) noexcept {
+        std::lock_guard<std::mutex> guard(mutex_);
+        h->next_orphan = orphans_;
+        orphans_ = h;
+    }
+    /// Settles every heap not busy now and returns its empty slabs.
+    void settle_all() noexcept {
+        std::lock_guard<std::mutex> guard(mutex_);
+        for (heap* h = all_; h != nullptr; h = h->next_in_registry) {
+            std::unique_lock<std::mutex> held(h->lock, std::try_to_lock);
+            if (!held.owns_lock()) continue;
+            h->settle_returned();
+            h->release_empty();
+        }
+    }
+    /// The heap of threads that allocate after their exit, under its lock.
+    heap& after_exit() noexcept { return *after_exit_; }
+    std::mutex& mutex() noexcept { return mutex_; }
+
+private:
+    std::mutex mutex_;
+    heap* all_ = nullptr;
+    heap* orphans_ = nullptr;
+    heap* after_exit_ = adopt_unlocked();
+
+    heap* adopt_unlocked() {
+        auto* h = new heap();
+        h->next_in_registry = all_;
+        all_ = h;
+        return h;
+    }
+};
+
+registry& heaps() {
+    static registry* r = new registry();  // never destroyed: threads may exit late
+    return *r;
 }
 
-void flush_cache() noexcept {
-    cache.gone = true;
-    cache.flusher_registered = false;  // sends later frees to the slow path
-    for (std::size_t cls = 0; cls < classes; ++cls) {
-        if (cache.lists[cls].count != 0) shared_depot().give(cls, cache.lists[cls]);
-        cache.lists[cls] = {};
+/// Blocks of one other heap on their way back to it (chained through next).
+struct return_chain_state {
+    heap* to;
+    free_block* head;
+    free_block* tail;
+    std::uint32_t count;
+};
+thread_local constinit return_chain_state outgoing{};
+
+void push_chain(heap* to, free_block* head, free_block* tail) noexcept {
+    free_block* old = to->returned.load(std::memory_order_relaxed);
+    do {
+        set_next(tail, old);
+    } while (!to->returned.compare_exchange_weak(old, head, std::memory_order_release, std::memory_order_relaxed));
+}
+
+void flush_outgoing() noexcept {
+    if (outgoing.count == 0) return;
+    push_chain(outgoing.to, outgoing.head, outgoing.tail);
+    outgoing = {};
+}
+
+/// Gives the calling thread's private lists back to their slabs.
+void give_back_private(heap& h) noexcept {
+    for (private_list& list : cache.lists) {
+        h.give_back(list.head);
+        h.give_back_run(list.bump, list.bump_end);
+        list = {};
     }
 }
 
-struct cache_flusher {
-    ~cache_flusher() { flush_cache(); }
+void leave_thread() noexcept {
+    flush_outgoing();
+    heap* h = cache.home;
+    cache.home = nullptr;
+    cache.gone = true;
+    if (h == nullptr) return;
+    {
+        std::lock_guard<std::mutex> guard(h->lock);
+        give_back_private(*h);
+    }
+    heaps().orphan(h);
+}
+
+struct thread_leaver {
+    ~thread_leaver() { leave_thread(); }
 };
 
-void register_flusher() {
-    cache.flusher_registered = true;
-    thread_local cache_flusher flusher;  // constructed here, destroyed at thread exit
-    (void)flusher;
+/// Arranges leave_thread() at this thread's exit; false if it cannot.
+bool register_leaver() noexcept {
+    try {
+        thread_local thread_leaver leaver;  // constructed here, destroyed at thread exit
+        (void)leaver;
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+// fork(): the child's only thread must not find a lock of the pool held by
+// a thread that no longer exists there. Its own heap and the shared locks
+// are taken across the fork (in the nesting order) and released on both sides.
+void before_fork() noexcept {
+    heaps().mutex().lock();
+    if (cache.home != nullptr) cache.home->lock.lock();
+    spares().mutex().lock();
+}
+void after_fork() noexcept {
+    spares().mutex().unlock();
+    if (cache.home != nullptr) cache.home->lock.unlock();
+    heaps().mutex().unlock();
+}
+
+heap* make_home() {
+    static const bool fork_handlers = [] {
+        (void)heaps();
+        (void)spares();
+        return ::pthread_atfork(before_fork, after_fork, after_fork) == 0;
+    }();
+    (void)fork_handlers;
+    if (!register_leaver()) return nullptr;
+    cache.home = heaps().adopt();
+    return cache.home;
+}
+
+/// One block from the shared heap of exited threads.
+void* allocate_after_exit(std::size_t cls) {
+    heap& h = heaps().after_exit();
+    std::lock_guard<std::mutex> guard(h.lock);
+    private_list one{};
+    h.fill(cls, one);
+    void* block = nullptr;
+    if (one.head != nullptr) {
+        block = one.head;
+        one.head = next_of(one.head);
+    } else {
+        block = one.bump;
+        one.bump += class_bytes(cls);
+    }
+    h.give_back(one.head);
+    h.give_back_run(one.bump, one.bump_end);
+    DFTRACER_POOL_UNPOISON(block, class_bytes(cls));
+    return block;
 }
 
 }  // namespace
@@ -113,11 +423,23 @@ void register_flusher() {
 void* allocate_slow(std::size_t size) {
     const std::size_t cls = class_of(size);
     if (cls >= classes) return ::operator new(size);
-    if (cache.gone) return new_block(cls);
-    if (!cache.flusher_registered) register_flusher();
-    free_list& list = cache.lists[cls];
-    if (!shared_depot().take(cls, list)) return new_block(cls);
-    return list.pop();
+    heap* h = cache.home;
+    if (h == nullptr && (cache.gone || (h = make_home()) == nullptr)) return allocate_after_exit(cls);
+    private_list& list = cache.lists[cls];
+    {
+        std::lock_guard<std::mutex> guard(h->lock);
+        h->fill(cls, list);
+    }
+    void* block = list.head;
+    if (list.head != nullptr) {
+        list.head = next_of(list.head);
+        --list.count;
+    } else {
+        block = list.bump;
+        list.bump += class_bytes(cls);
+    }
+    DFTRACER_POOL_UNPOISON(block, size);
+    return block;
 }
 
 void deallocate_slow(void* p, std::size_t size) noexcept {
@@ -128,28 +450,53 @@ void deallocate_slow(void* p, std::size_t size) noexcept {
         return;
     }
     auto* block = static_cast<free_block*>(p);
-    if (cache.gone) {
-        delete_block(block);
+    DFTRACER_POOL_POISON(block, class_bytes(cls));
+    heap* owner = owner_of(p);
+    if (owner == cache.home) {
+        // The private list is full: half of it goes back to its slabs.
+        private_list& list = cache.lists[cls];
+        free_block* half = list.head;
+        free_block* last = half;
+        for (std::uint32_t i = 1; i < max_private / 2; ++i) last = next_of(last);
+        list.head = next_of(last);
+        list.count -= max_private / 2;
+        set_next(last, nullptr);
+        {
+            std::lock_guard<std::mutex> guard(owner->lock);
+            owner->give_back(half);
+        }
+        set_next(block, list.head);
+        list.head = block;
+        ++list.count;
         return;
     }
-    if (!cache.flusher_registered) {
-        try {
-            register_flusher();
-        } catch (...) {
-            delete_block(block);
-            return;
-        }
+    if (cache.gone || (cache.home == nullptr && !register_leaver())) {
+        push_chain(owner, block, block);  // nothing would flush a chain
+        return;
     }
-    free_list& list = cache.lists[cls];
-    list.push(block);
-    if (list.count < max_cached) return;
-    free_list out;
-    for (std::size_t i = 0; i < batch_size; ++i) out.push(list.pop());
-    shared_depot().give(cls, out);
+    if (outgoing.to != owner) {
+        flush_outgoing();
+        outgoing.to = owner;
+        outgoing.tail = block;
+    }
+    set_next(block, outgoing.head);
+    outgoing.head = block;
+    if (++outgoing.count == return_chain) flush_outgoing();
 }
+
+statistics stats() noexcept { return spares().stats(); }
 
 }  // namespace block_pool
 
-void pool_trim() noexcept { block_pool::shared_depot().trim(block_pool::idle_depot_batches); }
+void pool_trim() noexcept {
+    using namespace block_pool;
+    flush_outgoing();
+    if (heap* h = cache.home) {
+        std::lock_guard<std::mutex> guard(h->lock);
+        give_back_private(*h);
+    }
+    heaps().settle_all();
+    spares().trim(idle_spare_slabs);
+}
 
 }  // namespace dftracer::detail

@@ -398,7 +398,7 @@ void scheduler::shutdown(bool drain, bool wait) {
         for (worker* w : all_workers_) {
             if (w->thread.joinable()) w->thread.join();
         }
-        pool_trim();  // the workers' blocks went to the depot as they exited
+        pool_trim();  // the workers' heaps became orphans as they exited: settle them
     });
 }
 
