@@ -5,6 +5,12 @@
 // and its partial lists; its owner takes it once per slab's worth of blocks,
 // and pool_trim() takes it (try_lock) to settle the heap from outside. The
 // returned-blocks list (heap::returned) takes no lock.
+//
+// A block freed on a thread other than its owner's joins that thread's
+// outgoing chain: blocks of one slab, at most 64. The chain's first block
+// carries its tail, its length and the link to the next chain, so the owner
+// puts a whole chain back into its slab touching two blocks, not 64 (the
+// blocks were last written on another core: each first touch is a miss).
 #include "dftracer/executor/detail/block_pool.hpp"
 
 #include <sys/mman.h>
@@ -54,6 +60,30 @@ static_assert(header_bytes % granule == 0);
 slab* slab_of(const void* block) noexcept {
     return reinterpret_cast<slab*>(reinterpret_cast<std::uintptr_t>(block) & ~(std::uintptr_t{slab_bytes} - 1));
 }
+
+/// The first block of a chain of returned blocks (see the top of this file).
+struct chain : free_block {
+    struct fields {
+        free_block* tail;
+        std::uint32_t count;
+        chain* next_chain;
+    };
+    fields read() noexcept {
+        DFTRACER_POOL_UNPOISON(this, sizeof(chain));
+        const fields f = f_;
+        DFTRACER_POOL_POISON(this, sizeof(chain));
+        return f;
+    }
+    void write(const fields& f) noexcept {
+        DFTRACER_POOL_UNPOISON(this, sizeof(chain));
+        f_ = f;
+        DFTRACER_POOL_POISON(this, sizeof(chain));
+    }
+
+private:
+    fields f_;
+};
+static_assert(sizeof(chain) <= granule);
 
 /// Empty slabs owned by no heap, and the count of slabs mapped.
 class spare_stack {
@@ -150,7 +180,7 @@ spare_stack& spares() {
 /// them). Never destroyed.
 struct heap {
     /// Blocks of this heap's slabs freed on other threads, pushed in chains.
-    alignas(64) std::atomic<free_block*> returned{nullptr};
+    alignas(64) std::atomic<chain*> returned{nullptr};
 
     alignas(64) std::mutex lock;
     // Under lock:
@@ -161,8 +191,18 @@ struct heap {
     heap* next_in_registry = nullptr;
     heap* next_orphan = nullptr;
 
-    /// Sorts every returned block into its slab.
-    void settle_returned() noexcept { give_back(returned.exchange(nullptr, std::memory_order_acquire)); }
+    /// Puts every returned chain back into its slab.
+    void settle_returned() noexcept {
+        chain* c = returned.exchange(nullptr, std::memory_order_acquire);
+        while (c != nullptr) {
+            const chain::fields f = c->read();
+            slab* s = slab_of(c);
+            set_next(f.tail, s->free);
+            s->free = c;
+            settle(s, f.count);
+            c = f.next_chain;
+        }
+    }
 
     /// Puts a list of this heap's blocks back into their slabs.
     void give_back(free_block* list) noexcept {
@@ -313,25 +353,28 @@ registry& heaps() {
     return *r;
 }
 
-/// Blocks of one other heap on their way back to it (chained through next).
-struct return_chain_state {
-    heap* to;
+/// Blocks of one slab of another heap on their way back to it.
+struct outgoing_chain {
+    slab* from;
     free_block* head;
     free_block* tail;
     std::uint32_t count;
 };
-thread_local constinit return_chain_state outgoing{};
+thread_local constinit outgoing_chain outgoing{};
 
-void push_chain(heap* to, free_block* head, free_block* tail) noexcept {
-    free_block* old = to->returned.load(std::memory_order_relaxed);
+/// Pushes the chain head..tail (count blocks of one slab) onto its owner.
+void push_chain(free_block* head, free_block* tail, std::uint32_t count) noexcept {
+    heap* to = slab_of(head)->owner;
+    auto* c = static_cast<chain*>(head);
+    chain* old = to->returned.load(std::memory_order_relaxed);
     do {
-        set_next(tail, old);
-    } while (!to->returned.compare_exchange_weak(old, head, std::memory_order_release, std::memory_order_relaxed));
+        c->write({tail, count, old});
+    } while (!to->returned.compare_exchange_weak(old, c, std::memory_order_release, std::memory_order_relaxed));
 }
 
 void flush_outgoing() noexcept {
     if (outgoing.count == 0) return;
-    push_chain(outgoing.to, outgoing.head, outgoing.tail);
+    push_chain(outgoing.head, outgoing.tail, outgoing.count);
     outgoing = {};
 }
 
@@ -471,12 +514,13 @@ void deallocate_slow(void* p, std::size_t size) noexcept {
         return;
     }
     if (cache.gone || (cache.home == nullptr && !register_leaver())) {
-        push_chain(owner, block, block);  // nothing would flush a chain
+        set_next(block, nullptr);
+        push_chain(block, block, 1);  // nothing would flush a chain
         return;
     }
-    if (outgoing.to != owner) {
+    if (outgoing.from != slab_of(block)) {
         flush_outgoing();
-        outgoing.to = owner;
+        outgoing.from = slab_of(block);
         outgoing.tail = block;
     }
     set_next(block, outgoing.head);
