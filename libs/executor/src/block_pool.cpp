@@ -16,7 +16,9 @@
 #include <sys/mman.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <new>
 
@@ -61,29 +63,23 @@ slab* slab_of(const void* block) noexcept {
     return reinterpret_cast<slab*>(reinterpret_cast<std::uintptr_t>(block) & ~(std::uintptr_t{slab_bytes} - 1));
 }
 
-/// The first block of a chain of returned blocks (see the top of this file).
-struct chain : free_block {
-    struct fields {
-        free_block* tail;
-        std::uint32_t count;
-        chain* next_chain;
-    };
-    fields read() noexcept {
-        DFTRACER_POOL_UNPOISON(this, sizeof(chain));
-        const fields f = f_;
-        DFTRACER_POOL_POISON(this, sizeof(chain));
-        return f;
-    }
-    void write(const fields& f) noexcept {
-        DFTRACER_POOL_UNPOISON(this, sizeof(chain));
-        f_ = f;
-        DFTRACER_POOL_POISON(this, sizeof(chain));
-    }
-
-private:
-    fields f_;
+/// What the first block of a returned chain carries (see the top of this
+/// file), stored after its link word.
+struct chain_fields {
+    free_block* tail;
+    std::uint32_t count;
+    free_block* next_chain;
 };
-static_assert(sizeof(chain) <= granule);
+static_assert(sizeof(free_block) + sizeof(chain_fields) <= granule);
+
+void write_chain(free_block* head, const chain_fields& f) noexcept {
+    std::memcpy(reinterpret_cast<char*>(head) + sizeof(free_block), &f, sizeof f);
+}
+chain_fields read_chain(const free_block* head) noexcept {
+    chain_fields f;
+    std::memcpy(&f, reinterpret_cast<const char*>(head) + sizeof(free_block), sizeof f);
+    return f;
+}
 
 /// Empty slabs owned by no heap, and the count of slabs mapped.
 class spare_stack {
@@ -130,7 +126,6 @@ public:
         }
         while (excess != nullptr) {
             slab* next = excess->next;
-            DFTRACER_POOL_UNPOISON(excess, slab_bytes);  // the next mapping here starts clean
             ::munmap(excess, slab_bytes);
             mapped_.fetch_sub(1, std::memory_order_relaxed);
             excess = next;
@@ -180,7 +175,7 @@ spare_stack& spares() {
 /// them). Never destroyed.
 struct heap {
     /// Blocks of this heap's slabs freed on other threads, pushed in chains.
-    alignas(64) std::atomic<chain*> returned{nullptr};
+    alignas(64) std::atomic<free_block*> returned{nullptr};
 
     alignas(64) std::mutex lock;
     // Under lock:
@@ -193,11 +188,11 @@ struct heap {
 
     /// Puts every returned chain back into its slab.
     void settle_returned() noexcept {
-        chain* c = returned.exchange(nullptr, std::memory_order_acquire);
+        free_block* c = returned.exchange(nullptr, std::memory_order_acquire);
         while (c != nullptr) {
-            const chain::fields f = c->read();
+            const chain_fields f = read_chain(c);
             slab* s = slab_of(c);
-            set_next(f.tail, s->free);
+            f.tail->next = s->free;
             s->free = c;
             settle(s, f.count);
             c = f.next_chain;
@@ -208,9 +203,9 @@ struct heap {
     void give_back(free_block* list) noexcept {
         while (list != nullptr) {
             free_block* block = list;
-            list = next_of(list);
+            list = list->next;
             slab* s = slab_of(block);
-            set_next(block, s->free);
+            block->next = s->free;
             s->free = block;
             settle(s, 1);
         }
@@ -226,29 +221,30 @@ struct heap {
 
     /// Moves one slab's free blocks and unused run into `out` (empty).
     void fill(std::size_t cls, private_list& out) {
-        settle_returned();
-        slab* s = partial[cls];
-        if (s != nullptr) {
-            unlink(s);
-        } else if (empty != nullptr) {
-            s = empty;
-            empty = s->next;
-            --empty_count;
-            s->cls = static_cast<std::uint32_t>(cls);
-            s->capacity = static_cast<std::uint32_t>((slab_bytes - header_bytes) / class_bytes(cls));
-            s->bump = s->first();
-            s->free = nullptr;
-            s->used = 0;
-        } else {
-            s = spares().take(this, cls);
-        }
+        slab* s = slab_with_blocks(cls);
+        unlink(s);
         out.bump = s->bump;
         out.bump_end = s->limit();
         out.count = s->capacity - s->used - s->unused();
+        out.limit = std::max(max_private, out.count + max_private / 2);
         out.head = s->free;
         s->free = nullptr;
         s->bump = s->limit();
         s->used = s->capacity;
+    }
+
+    /// One block of class cls (for a thread without a private list).
+    void* take_one(std::size_t cls) {
+        slab* s = slab_with_blocks(cls);
+        void* block = s->free;
+        if (block != nullptr) {
+            s->free = s->free->next;
+        } else {
+            block = s->bump;
+            s->bump += class_bytes(cls);
+        }
+        if (++s->used == s->capacity) unlink(s);
+        return block;
     }
 
     /// Returns every empty slab this heap keeps.
@@ -262,6 +258,27 @@ struct heap {
     }
 
 private:
+    /// A slab of class cls with a free or unused block, listed as partial.
+    slab* slab_with_blocks(std::size_t cls) {
+        settle_returned();
+        if (partial[cls] != nullptr) return partial[cls];
+        slab* s = nullptr;
+        if (empty != nullptr) {
+            s = empty;
+            empty = s->next;
+            --empty_count;
+            s->cls = static_cast<std::uint32_t>(cls);
+            s->capacity = static_cast<std::uint32_t>((slab_bytes - header_bytes) / class_bytes(cls));
+            s->bump = s->first();
+            s->free = nullptr;
+            s->used = 0;
+        } else {
+            s = spares().take(this, cls);
+        }
+        link(s);
+        return s;
+    }
+
     /// `n` blocks of s came back: relist it, or let it go once empty.
     void settle(slab* s, std::uint32_t n) noexcept {
         s->used -= n;
@@ -359,23 +376,25 @@ struct outgoing_chain {
     free_block* head;
     free_block* tail;
     std::uint32_t count;
+    bool leaver_set;  ///< leave_thread() will run at this thread's exit
 };
 thread_local constinit outgoing_chain outgoing{};
 
 /// Pushes the chain head..tail (count blocks of one slab) onto its owner.
 void push_chain(free_block* head, free_block* tail, std::uint32_t count) noexcept {
     heap* to = slab_of(head)->owner;
-    auto* c = static_cast<chain*>(head);
-    chain* old = to->returned.load(std::memory_order_relaxed);
+    free_block* old = to->returned.load(std::memory_order_relaxed);
     do {
-        c->write({tail, count, old});
-    } while (!to->returned.compare_exchange_weak(old, c, std::memory_order_release, std::memory_order_relaxed));
+        write_chain(head, {tail, count, old});
+    } while (!to->returned.compare_exchange_weak(old, head, std::memory_order_release, std::memory_order_relaxed));
 }
 
 void flush_outgoing() noexcept {
     if (outgoing.count == 0) return;
     push_chain(outgoing.head, outgoing.tail, outgoing.count);
-    outgoing = {};
+    outgoing.from = nullptr;
+    outgoing.head = outgoing.tail = nullptr;
+    outgoing.count = 0;
 }
 
 /// Gives the calling thread's private lists back to their slabs.
@@ -387,7 +406,7 @@ void give_back_private(heap& h) noexcept {
     }
 }
 
-void leave_thread() noexcept {
+void leave_thread(void*) noexcept {
     flush_outgoing();
     heap* h = cache.home;
     cache.home = nullptr;
@@ -400,65 +419,54 @@ void leave_thread() noexcept {
     heaps().orphan(h);
 }
 
-struct thread_leaver {
-    ~thread_leaver() { leave_thread(); }
-};
-
-/// Arranges leave_thread() at this thread's exit; false if it cannot.
-bool register_leaver() noexcept {
-    try {
-        thread_local thread_leaver leaver;  // constructed here, destroyed at thread exit
-        (void)leaver;
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
 // fork(): the child's only thread must not find a lock of the pool held by
-// a thread that no longer exists there. Its own heap and the shared locks
-// are taken across the fork (in the nesting order) and released on both sides.
+// a thread that no longer exists there. The locks it may need (the
+// registry's, its own heap's, the exited threads' heap's, the spare
+// stack's) are taken across the fork in the nesting order and released on
+// both sides.
 void before_fork() noexcept {
     heaps().mutex().lock();
     if (cache.home != nullptr) cache.home->lock.lock();
+    heaps().after_exit().lock.lock();
     spares().mutex().lock();
 }
 void after_fork() noexcept {
     spares().mutex().unlock();
+    heaps().after_exit().lock.unlock();
     if (cache.home != nullptr) cache.home->lock.unlock();
     heaps().mutex().unlock();
 }
 
-heap* make_home() {
-    static const bool fork_handlers = [] {
+/// The key whose destructor runs leave_thread(); its fork handlers are set
+/// up with it. A pthread key rather than a thread_local object: a key set
+/// while the thread's keys are being destroyed still gets its destructor
+/// (a later round), so a block freed in another key's destructor still
+/// goes home.
+struct exit_key {
+    pthread_key_t key{};
+    bool usable = false;
+    exit_key() {
         (void)heaps();
         (void)spares();
-        return ::pthread_atfork(before_fork, after_fork, after_fork) == 0;
-    }();
-    (void)fork_handlers;
-    if (!register_leaver()) return nullptr;
-    cache.home = heaps().adopt();
-    return cache.home;
+        usable = ::pthread_key_create(&key, leave_thread) == 0;
+        ::pthread_atfork(before_fork, after_fork, after_fork);
+    }
+};
+
+/// Arranges leave_thread() at this thread's exit; false if it cannot.
+bool set_leaver() noexcept {
+    if (outgoing.leaver_set) return true;
+    static const exit_key* k = new exit_key();  // never destroyed: threads may exit late
+    if (!k->usable || ::pthread_setspecific(k->key, &outgoing) != 0) return false;
+    outgoing.leaver_set = true;
+    return true;
 }
 
-/// One block from the shared heap of exited threads.
+/// One block from the shared heap of threads that have exited.
 void* allocate_after_exit(std::size_t cls) {
     heap& h = heaps().after_exit();
     std::lock_guard<std::mutex> guard(h.lock);
-    private_list one{};
-    h.fill(cls, one);
-    void* block = nullptr;
-    if (one.head != nullptr) {
-        block = one.head;
-        one.head = next_of(one.head);
-    } else {
-        block = one.bump;
-        one.bump += class_bytes(cls);
-    }
-    h.give_back(one.head);
-    h.give_back_run(one.bump, one.bump_end);
-    DFTRACER_POOL_UNPOISON(block, class_bytes(cls));
-    return block;
+    return h.take_one(cls);
 }
 
 }  // namespace
@@ -467,22 +475,16 @@ void* allocate_slow(std::size_t size) {
     const std::size_t cls = class_of(size);
     if (cls >= classes) return ::operator new(size);
     heap* h = cache.home;
-    if (h == nullptr && (cache.gone || (h = make_home()) == nullptr)) return allocate_after_exit(cls);
+    if (h == nullptr) {
+        if (cache.gone || !set_leaver()) return allocate_after_exit(cls);
+        h = cache.home = heaps().adopt();
+    }
     private_list& list = cache.lists[cls];
     {
         std::lock_guard<std::mutex> guard(h->lock);
         h->fill(cls, list);
     }
-    void* block = list.head;
-    if (list.head != nullptr) {
-        list.head = next_of(list.head);
-        --list.count;
-    } else {
-        block = list.bump;
-        list.bump += class_bytes(cls);
-    }
-    DFTRACER_POOL_UNPOISON(block, size);
-    return block;
+    return allocate(size);  // from the list just filled
 }
 
 void deallocate_slow(void* p, std::size_t size) noexcept {
@@ -493,28 +495,30 @@ void deallocate_slow(void* p, std::size_t size) noexcept {
         return;
     }
     auto* block = static_cast<free_block*>(p);
-    DFTRACER_POOL_POISON(block, class_bytes(cls));
     heap* owner = owner_of(p);
     if (owner == cache.home) {
-        // The private list is full: half of it goes back to its slabs.
         private_list& list = cache.lists[cls];
-        free_block* half = list.head;
-        free_block* last = half;
-        for (std::uint32_t i = 1; i < max_private / 2; ++i) last = next_of(last);
-        list.head = next_of(last);
-        list.count -= max_private / 2;
-        set_next(last, nullptr);
-        {
+        if (list.count >= max_private) {
+            // The list is full: all but its latest max_private / 2 blocks
+            // (the warmest) go back to their slabs.
+            free_block* last_kept = list.head;
+            for (std::uint32_t i = 1; i < max_private / 2; ++i) last_kept = last_kept->next;
+            free_block* rest = last_kept->next;
+            last_kept->next = nullptr;
+            list.count = max_private / 2;
             std::lock_guard<std::mutex> guard(owner->lock);
-            owner->give_back(half);
+            owner->give_back(rest);
         }
-        set_next(block, list.head);
+        // Also here: a list this thread never filled (or gave back) whose
+        // blocks are freed here, e.g. those of an adopted heap.
+        list.limit = max_private;
+        block->next = list.head;
         list.head = block;
         ++list.count;
         return;
     }
-    if (cache.gone || (cache.home == nullptr && !register_leaver())) {
-        set_next(block, nullptr);
+    if (cache.gone || !set_leaver()) {
+        block->next = nullptr;
         push_chain(block, block, 1);  // nothing would flush a chain
         return;
     }
@@ -523,7 +527,7 @@ void deallocate_slow(void* p, std::size_t size) noexcept {
         outgoing.from = slab_of(block);
         outgoing.tail = block;
     }
-    set_next(block, outgoing.head);
+    block->next = outgoing.head;
     outgoing.head = block;
     if (++outgoing.count == return_chain) flush_outgoing();
 }

@@ -1,8 +1,11 @@
 // The block pool: a thread's consecutive blocks come from one slab in address
 // order; blocks freed anywhere go back to the slab they came from; memory
 // goes back to the system after a burst; heaps outlive their threads; the
-// pool works during thread exit and in a child after fork().
+// pool works during thread exit and in a child after fork(). The tests call
+// the pool itself (block_pool::allocate), which allocate() bypasses
+// under AddressSanitizer.
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,9 +19,21 @@
 
 #include "dftracer/executor/detail/block_pool.hpp"
 
+#if DFTRACER_POOL_BYPASS
+#include <sanitizer/asan_interface.h>
+#endif
+
 using namespace dftracer::detail;
+using block_pool::allocate;
+using block_pool::deallocate;
 
 namespace {
+
+/// Slabs held by heaps (mapped and not spare).
+std::size_t slabs_in_use() {
+    const auto s = block_pool::stats();
+    return s.mapped_slabs - s.spare_slabs;
+}
 
 constexpr std::size_t record_size = 192;
 
@@ -41,14 +56,14 @@ TEST(BlockPool, ConsecutiveBlocksComeFromOneSlabInAddressOrder) {
     on_new_thread([] {
         // A new thread starts on an empty slab: its never-used run.
         std::vector<void*> blocks;
-        for (int i = 0; i < 100; ++i) blocks.push_back(pool_allocate(record_size));
+        for (int i = 0; i < 100; ++i) blocks.push_back(allocate(record_size));
         for (std::size_t i = 1; i < blocks.size(); ++i) {
             EXPECT_EQ(slab_of(blocks[i]), slab_of(blocks[0]));
             EXPECT_EQ(static_cast<char*>(blocks[i]) - static_cast<char*>(blocks[i - 1]),
                       static_cast<std::ptrdiff_t>(record_size));
         }
         for (void* b : blocks) EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b) % 64, 0u);
-        for (void* b : blocks) pool_deallocate(b, record_size);
+        for (void* b : blocks) deallocate(b, record_size);
     });
 }
 
@@ -56,21 +71,21 @@ TEST(BlockPool, BlocksFreedOnAnotherThreadGoBackToTheirSlabs) {
     on_new_thread([] {
         constexpr int n = 5000;
         std::vector<void*> blocks;
-        for (int i = 0; i < n; ++i) blocks.push_back(pool_allocate(record_size));
+        for (int i = 0; i < n; ++i) blocks.push_back(allocate(record_size));
         std::set<std::uintptr_t> slabs;
         for (void* b : blocks) slabs.insert(slab_of(b));
         // Another thread frees every block; its exit sends the last chain.
         on_new_thread([&] {
-            for (void* b : blocks) pool_deallocate(b, record_size);
+            for (void* b : blocks) deallocate(b, record_size);
         });
         // The owner's next blocks come from the same slabs: nothing was
         // carved from new memory while the old blocks were all free again.
         for (int i = 0; i < n; ++i) {
-            void* b = pool_allocate(record_size);
+            void* b = allocate(record_size);
             EXPECT_TRUE(slabs.count(slab_of(b))) << "block " << i << " came from a new slab";
             blocks[static_cast<std::size_t>(i)] = b;
         }
-        for (void* b : blocks) pool_deallocate(b, record_size);
+        for (void* b : blocks) deallocate(b, record_size);
     });
 }
 
@@ -80,11 +95,11 @@ TEST(BlockPool, MemoryGoesBackToTheSystemAfterABurst) {
     constexpr int n = 300000;  // about 900 slabs of records
     std::vector<void*> blocks(n);
     on_new_thread([&] {
-        for (auto& b : blocks) b = pool_allocate(record_size);
+        for (auto& b : blocks) b = allocate(record_size);
     });
     EXPECT_GE(block_pool::stats().mapped_slabs, before + 800);
     on_new_thread([&] {
-        for (void* b : blocks) pool_deallocate(b, record_size);
+        for (void* b : blocks) deallocate(b, record_size);
     });
     pool_trim();
     // The allocating thread's heap is an orphan now; trim settled it and
@@ -96,7 +111,7 @@ TEST(BlockPool, EveryClassKeepsItsBlocksApart) {
     std::vector<std::pair<void*, std::size_t>> blocks;
     for (std::size_t size = 1; size <= 2048; size += 61) {
         for (int i = 0; i < 50; ++i) {
-            void* b = pool_allocate(size);
+            void* b = allocate(size);
             std::memset(b, static_cast<int>(size & 0xff), size);
             blocks.emplace_back(b, size);
         }
@@ -105,47 +120,72 @@ TEST(BlockPool, EveryClassKeepsItsBlocksApart) {
         const auto* bytes = static_cast<const unsigned char*>(b);
         for (std::size_t i = 0; i < size; ++i) ASSERT_EQ(bytes[i], size & 0xff) << "size " << size;
     }
-    for (auto [b, size] : blocks) pool_deallocate(b, size);
-    pool_deallocate(nullptr, record_size);  // ignored
+    for (auto [b, size] : blocks) deallocate(b, size);
+    deallocate(nullptr, record_size);  // ignored
 }
 
 namespace {
-/// Allocates and frees in its destructor, which runs after the pool let the
-/// thread go (it was constructed before the thread's first block).
-struct allocates_at_exit {
-    std::atomic<bool>* done = nullptr;
-    ~allocates_at_exit() {
-        void* a = pool_allocate(record_size);
-        void* b = pool_allocate(64);
-        std::memset(a, 1, record_size);
-        pool_deallocate(a, record_size);
-        pool_deallocate(b, 64);
-        if (done != nullptr) done->store(true);
-    }
+/// A pthread key whose destructor runs `fn(value)` at thread exit.
+struct exit_hook {
+    pthread_key_t key{};
+    explicit exit_hook(void (*fn)(void*)) { EXPECT_EQ(::pthread_key_create(&key, fn), 0); }
+    ~exit_hook() { ::pthread_key_delete(key); }
 };
 }  // namespace
 
-TEST(BlockPool, ThreadsAllocateAndFreeDuringTheirExit) {
-    std::atomic<bool> done{false};
+TEST(BlockPool, ThreadsAllocateAndFreeAfterThePoolLetThemGo) {
+    (void)allocate(record_size);  // the pool's own exit key exists (a lower index: it runs first)
+    static std::atomic<bool> ran{false};
+    exit_hook late([](void*) {
+        // Runs after the pool's key: the blocks come from the heap of
+        // exited threads, and go back to it.
+        void* a = allocate(record_size);
+        void* b = allocate(64);
+        std::memset(a, 1, record_size);
+        deallocate(a, record_size);
+        deallocate(b, 64);
+        ran.store(true);
+    });
     void* from_dead_thread = nullptr;
     on_new_thread([&] {
-        thread_local allocates_at_exit late;
-        late.done = &done;
-        from_dead_thread = pool_allocate(record_size);
+        ASSERT_EQ(::pthread_setspecific(late.key, &late), 0);
+        from_dead_thread = allocate(record_size);
     });
-    EXPECT_TRUE(done.load());
+    EXPECT_TRUE(ran.load());
     // A block of a thread that has exited is freed later, elsewhere, and a
     // new thread (which may adopt that heap) keeps working.
-    pool_deallocate(from_dead_thread, record_size);
+    deallocate(from_dead_thread, record_size);
     on_new_thread([] {
-        void* b = pool_allocate(record_size);
-        pool_deallocate(b, record_size);
+        void* b = allocate(record_size);
+        deallocate(b, record_size);
     });
+}
+
+TEST(BlockPool, BlockFreedInAKeyDestructorOfAThreadNewToThePoolGoesHome) {
+    pool_trim();
+    const std::size_t in_use = slabs_in_use();
+    static std::vector<void*> blocks;
+    on_new_thread([] {
+        for (int i = 0; i < 2000; ++i) blocks.push_back(allocate(record_size));
+    });
+    EXPECT_GT(slabs_in_use(), in_use);
+    exit_hook frees([](void*) {
+        // This thread never used the pool before: its return chain must
+        // still be sent before it is gone.
+        for (void* b : blocks) deallocate(b, record_size);
+        blocks.clear();
+    });
+    on_new_thread([&] { ASSERT_EQ(::pthread_setspecific(frees.key, &frees), 0); });
+    EXPECT_TRUE(blocks.empty());
+    pool_trim();
+    EXPECT_EQ(slabs_in_use(), in_use) << "a slab still holds a block that never came home";
 }
 
 TEST(BlockPool, ConcurrentCrossThreadTrafficLosesAndSharesNoBlock) {
     // Each thread allocates blocks stamped with its id and passes them to the
     // next thread, which checks the stamp and frees them.
+    pool_trim();
+    const std::size_t in_use = slabs_in_use();
     constexpr int threads = 4;
     constexpr int rounds = 20000;
     std::vector<std::vector<std::atomic<void*>>> mailboxes(threads);
@@ -159,7 +199,7 @@ TEST(BlockPool, ConcurrentCrossThreadTrafficLosesAndSharesNoBlock) {
             auto& inbox = mailboxes[static_cast<std::size_t>(t)];
             for (int r = 0; r < rounds; ++r) {
                 const std::size_t size = 64 * (1 + rng() % 16);
-                auto* b = static_cast<std::uint64_t*>(pool_allocate(size));
+                auto* b = static_cast<std::uint64_t*>(allocate(size));
                 b[0] = size;
                 b[size / 8 - 1] = size;
                 void* previous = outbox[rng() % outbox.size()].exchange(b);
@@ -172,7 +212,7 @@ TEST(BlockPool, ConcurrentCrossThreadTrafficLosesAndSharesNoBlock) {
                         continue;
                     }
                     p[0] = p[psize / 8 - 1] = 0;
-                    pool_deallocate(previous, psize);
+                    deallocate(previous, psize);
                 }
             }
         });
@@ -180,10 +220,12 @@ TEST(BlockPool, ConcurrentCrossThreadTrafficLosesAndSharesNoBlock) {
     for (auto& t : pool) t.join();
     for (auto& m : mailboxes) {
         for (auto& slot : m) {
-            if (void* b = slot.load()) pool_deallocate(b, static_cast<std::uint64_t*>(b)[0]);
+            if (void* b = slot.load()) deallocate(b, static_cast<std::uint64_t*>(b)[0]);
         }
     }
     EXPECT_EQ(stamp_errors.load(), 0);
+    pool_trim();
+    EXPECT_EQ(slabs_in_use(), in_use) << "a block was lost: its slab never emptied";
 }
 
 TEST(BlockPool, ChildOfForkAllocatesWhileParentThreadsWereBusy) {
@@ -191,23 +233,23 @@ TEST(BlockPool, ChildOfForkAllocatesWhileParentThreadsWereBusy) {
     std::thread busy([&] {
         std::vector<void*> blocks;
         while (!stop.load()) {
-            for (int i = 0; i < 1000; ++i) blocks.push_back(pool_allocate(record_size));
-            for (void* b : blocks) pool_deallocate(b, record_size);
+            for (int i = 0; i < 1000; ++i) blocks.push_back(allocate(record_size));
+            for (void* b : blocks) deallocate(b, record_size);
             blocks.clear();
             // Trims take the registry's and every heap's lock, the parent's
             // included: most forks land while one of them is held.
             for (int i = 0; i < 100; ++i) pool_trim();
         }
     });
-    pool_deallocate(pool_allocate(record_size), record_size);  // this thread has a heap
+    deallocate(allocate(record_size), record_size);  // this thread has a heap
     for (int round = 0; round < 20; ++round) {
         const pid_t child = ::fork();
         ASSERT_GE(child, 0);
         if (child == 0) {
             ::alarm(20);  // a child stuck on a lock dies instead of hanging the test
             std::vector<void*> blocks;
-            for (int i = 0; i < 20000; ++i) blocks.push_back(pool_allocate(record_size));
-            for (void* b : blocks) pool_deallocate(b, record_size);
+            for (int i = 0; i < 20000; ++i) blocks.push_back(allocate(record_size));
+            for (void* b : blocks) deallocate(b, record_size);
             pool_trim();
             ::_exit(0);
         }
@@ -219,19 +261,13 @@ TEST(BlockPool, ChildOfForkAllocatesWhileParentThreadsWereBusy) {
     busy.join();
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-TEST(BlockPool, FreedBlocksArePoisonedForAddressSanitizer) {
-    void* own = pool_allocate(record_size);
-    void* other = nullptr;
-    on_new_thread([&] { other = pool_allocate(record_size); });
-    EXPECT_FALSE(__asan_address_is_poisoned(own));
-    pool_deallocate(own, record_size);    // into this thread's list
-    pool_deallocate(other, record_size);  // on its way back to its heap
-    EXPECT_TRUE(__asan_address_is_poisoned(static_cast<char*>(own) + 64));
-    EXPECT_TRUE(__asan_address_is_poisoned(static_cast<char*>(other) + 64));
-    void* again = pool_allocate(record_size);  // this thread's last freed block
-    EXPECT_EQ(again, own);
-    EXPECT_FALSE(__asan_address_is_poisoned(static_cast<char*>(again) + record_size - 1));
-    pool_deallocate(again, record_size);
+#if DFTRACER_POOL_BYPASS
+TEST(BlockPool, RecordsBypassThePoolUnderAddressSanitizer) {
+    void* block = pool_allocate(record_size);
+    const std::size_t in_use = slabs_in_use();
+    EXPECT_FALSE(__asan_address_is_poisoned(block));
+    pool_deallocate(block, record_size);
+    EXPECT_TRUE(__asan_address_is_poisoned(block)) << "freed records must stay visible to the sanitizer";
+    EXPECT_EQ(slabs_in_use(), in_use);
 }
 #endif

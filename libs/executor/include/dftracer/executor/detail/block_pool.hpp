@@ -28,13 +28,21 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <new>
+
+// Under AddressSanitizer, records and frames come from operator new: the
+// sanitizer then sees each one (use after free, overflow, leaks), which a
+// pool's recycled blocks would hide. The pool itself stays in the library
+// and its tests call it directly.
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define DFTRACER_POOL_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define DFTRACER_POOL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define DFTRACER_POOL_POISON(p, n) ((void)(p), (void)(n))
-#define DFTRACER_POOL_UNPOISON(p, n) ((void)(p), (void)(n))
+#define DFTRACER_POOL_BYPASS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DFTRACER_POOL_BYPASS 1
+#endif
+#endif
+#ifndef DFTRACER_POOL_BYPASS
+#define DFTRACER_POOL_BYPASS 0
 #endif
 
 namespace dftracer::detail {
@@ -48,23 +56,9 @@ inline constexpr std::size_t slab_bytes = std::size_t{64} * 1024;  // also a sla
 constexpr std::size_t class_of(std::size_t size) noexcept { return (size == 0 ? 0 : size - 1) / granule; }
 constexpr std::size_t class_bytes(std::size_t cls) noexcept { return (cls + 1) * granule; }
 
-/// A free block: its first word links it into a list. Under AddressSanitizer
-/// a free block is poisoned whole (a task touching a freed record is
-/// reported), and the pool reads and writes the link through these two.
 struct free_block {
     free_block* next;
 };
-inline free_block* next_of(free_block* block) noexcept {
-    DFTRACER_POOL_UNPOISON(block, sizeof(free_block));
-    free_block* next = block->next;
-    DFTRACER_POOL_POISON(block, sizeof(free_block));
-    return next;
-}
-inline void set_next(free_block* block, free_block* next) noexcept {
-    DFTRACER_POOL_UNPOISON(block, sizeof(free_block));
-    block->next = next;
-    DFTRACER_POOL_POISON(block, sizeof(free_block));
-}
 
 struct heap;  // block_pool.cpp
 
@@ -80,6 +74,7 @@ inline heap* owner_of(const void* block) noexcept {
 struct private_list {
     free_block* head;
     std::uint32_t count;  ///< blocks on the free list (not counting the run)
+    std::uint32_t limit;  ///< frees beyond this many go back to their slabs
     char* bump;
     char* bump_end;
 };
@@ -94,8 +89,9 @@ struct thread_cache {
 };
 extern thread_local constinit thread_cache cache;
 
-/// A private free list holds at most this many blocks; beyond, half go back
-/// to their slabs.
+/// What a private free list keeps: at most max_private blocks freed here
+/// (beyond, all but the latest max_private / 2 go back to their slabs), or
+/// what one slab gave it plus max_private / 2.
 inline constexpr std::uint32_t max_private = 256;
 
 void* allocate_slow(std::size_t size);
@@ -110,50 +106,65 @@ statistics stats() noexcept;
 
 }  // namespace block_pool
 
-/// A block of at least `size` bytes, 64-byte aligned (operator new's
-/// alignment above 1024 bytes). Throws std::bad_alloc.
-inline void* pool_allocate(std::size_t size) {
-    const std::size_t cls = block_pool::class_of(size);
-    if (cls < block_pool::classes) {
-        block_pool::private_list& list = block_pool::cache.lists[cls];
+namespace block_pool {
+
+/// The pool's fast paths (pool_allocate() below is what the library uses).
+inline void* allocate(std::size_t size) {
+    const std::size_t cls = class_of(size);
+    if (cls < classes) {
+        private_list& list = cache.lists[cls];
         if (list.head != nullptr) {
-            block_pool::free_block* block = list.head;
-            list.head = block_pool::next_of(block);
+            free_block* block = list.head;
+            list.head = block->next;
             --list.count;
 #if defined(__GNUC__)
             // A block freed on another core is cold here: fetch the next one
             // while this one is filled in.
             __builtin_prefetch(list.head, 1);
 #endif
-            DFTRACER_POOL_UNPOISON(block, size);
             return block;
         }
         if (list.bump != list.bump_end) {
             char* block = list.bump;
-            list.bump += block_pool::class_bytes(cls);
-            DFTRACER_POOL_UNPOISON(block, size);  // a reused slab's old blocks were poisoned
+            list.bump += class_bytes(cls);
             return block;
         }
     }
-    return block_pool::allocate_slow(size);
+    return allocate_slow(size);
 }
 
-/// Returns a block from pool_allocate(size) (same size), from any thread.
-/// Null is ignored.
-inline void pool_deallocate(void* block, std::size_t size) noexcept {
-    const std::size_t cls = block_pool::class_of(size);
-    if (block != nullptr && cls < block_pool::classes) {
-        block_pool::private_list& list = block_pool::cache.lists[cls];
-        if (block_pool::owner_of(block) == block_pool::cache.home && list.count < block_pool::max_private) {
-            auto* b = static_cast<block_pool::free_block*>(block);
-            DFTRACER_POOL_POISON(b, block_pool::class_bytes(cls));
-            block_pool::set_next(b, list.head);
+inline void deallocate(void* block, std::size_t size) noexcept {
+    const std::size_t cls = class_of(size);
+    if (block != nullptr && cls < classes) {
+        private_list& list = cache.lists[cls];
+        if (owner_of(block) == cache.home && list.count < list.limit) {
+            auto* b = static_cast<free_block*>(block);
+            b->next = list.head;
             list.head = b;
             ++list.count;
             return;
         }
     }
-    block_pool::deallocate_slow(block, size);
+    deallocate_slow(block, size);
+}
+
+}  // namespace block_pool
+
+/// A block of at least `size` bytes, 64-byte aligned (operator new's
+/// alignment above 1024 bytes). Throws std::bad_alloc.
+inline void* pool_allocate(std::size_t size) {
+    if constexpr (DFTRACER_POOL_BYPASS) return ::operator new(size, std::align_val_t{block_pool::granule});
+    return block_pool::allocate(size);
+}
+
+/// Returns a block from pool_allocate(size) (same size), from any thread.
+/// Null is ignored.
+inline void pool_deallocate(void* block, std::size_t size) noexcept {
+    if constexpr (DFTRACER_POOL_BYPASS) {
+        ::operator delete(block, size, std::align_val_t{block_pool::granule});
+        return;
+    }
+    block_pool::deallocate(block, size);
 }
 
 /// Gives the calling thread's private blocks back to their slabs, settles
