@@ -50,6 +50,18 @@ struct slab {
     slab* prev;  // in the owner's partial list of cls, or the spare stack
     slab* next;
 
+    /// Sets up this empty slab for blocks of class cls owned by `by`: no
+    /// block out, all of them in the never-used run.
+    void start(heap* by, std::size_t cls_) noexcept {
+        owner = by;
+        cls = static_cast<std::uint32_t>(cls_);
+        capacity = static_cast<std::uint32_t>((slab_bytes - header_bytes) / class_bytes(cls_));
+        free = nullptr;
+        bump = first();
+        used = 0;
+        in_partial = false;
+        prev = next = nullptr;
+    }
     char* first() noexcept { return reinterpret_cast<char*>(this) + header_bytes; }
     char* limit() noexcept { return first() + std::size_t{capacity} * class_bytes(cls); }
     std::uint32_t unused() noexcept {
@@ -94,14 +106,7 @@ public:
             top_ = s->next;
             --count_;
         }
-        s->owner = owner;
-        s->cls = static_cast<std::uint32_t>(cls);
-        s->capacity = static_cast<std::uint32_t>((slab_bytes - header_bytes) / class_bytes(cls));
-        s->free = nullptr;
-        s->bump = s->first();
-        s->used = 0;
-        s->in_partial = false;
-        s->prev = s->next = nullptr;
+        s->start(owner, cls);
         return s;
     }
     void give(slab* s) noexcept {
@@ -267,11 +272,7 @@ private:
             s = empty;
             empty = s->next;
             --empty_count;
-            s->cls = static_cast<std::uint32_t>(cls);
-            s->capacity = static_cast<std::uint32_t>((slab_bytes - header_bytes) / class_bytes(cls));
-            s->bump = s->first();
-            s->free = nullptr;
-            s->used = 0;
+            s->start(this, cls);
         } else {
             s = spares().take(this, cls);
         }
@@ -327,10 +328,7 @@ public:
             orphans_ = h->next_orphan;
             return h;
         }
-        auto* h = new heap();
-        h->next_in_registry = all_;
-        all_ = h;
-        return h;
+        return new_heap();
     }
     void orphan(heap* h) noexcept {
         std::lock_guard<std::mutex> guard(mutex_);
@@ -347,7 +345,7 @@ public:
             h->release_empty();
         }
     }
-    /// The heap of threads that allocate after their exit, under its lock.
+    /// The heap of threads that allocate after their exit (used under its lock).
     heap& after_exit() noexcept { return *after_exit_; }
     std::mutex& mutex() noexcept { return mutex_; }
 
@@ -355,9 +353,10 @@ private:
     std::mutex mutex_;
     heap* all_ = nullptr;
     heap* orphans_ = nullptr;
-    heap* after_exit_ = adopt_unlocked();
+    heap* after_exit_ = new_heap();
 
-    heap* adopt_unlocked() {
+    /// A new heap, listed (the caller holds mutex_, or is the constructor).
+    heap* new_heap() {
         auto* h = new heap();
         h->next_in_registry = all_;
         all_ = h;
