@@ -101,10 +101,10 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
     std::unordered_map<std::uint64_t, std::string> live_names;
     auto read_shard = [&](registry_shard& s) {
         std::lock_guard<spin_lock> guard(s.lock);
-        for (record* rec = s.live_head; rec != nullptr; rec = rec->live_next) {
-            live_names[rec->id] = rec->name;
-            if (options.include_tasks) keep(info_of(*rec));
-        }
+        s.for_each_live([&](const record& rec) {
+            live_names[rec.id] = rec.name;
+            if (options.include_tasks) keep(info_of(rec));
+        });
         if (options.include_tasks) s.history.for_each([&](const history_entry& entry) { keep(info_of(entry)); });
     };
     for (worker* w : all_workers_) read_shard(w->registry);
@@ -151,13 +151,16 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
 record* scheduler::find_live_record(std::uint64_t id, bool* started, bool include_finished) const {
     if (started != nullptr) *started = true;
     for (worker* w : all_workers_) {
-        std::lock_guard<spin_lock> guard(w->registry.lock);
-        for (record* rec = w->registry.live_head; rec != nullptr; rec = rec->live_next) {
-            if (rec->id == id && (include_finished || !rec->done())) {
-                rec->add_ref();
-                return rec;
-            }
+        record* found = nullptr;
+        {
+            std::lock_guard<spin_lock> guard(w->registry.lock);
+            w->registry.for_each_live([&](record& rec) {
+                if (found != nullptr || rec.id != id || (!include_finished && rec.done())) return;
+                rec.add_ref();  // under the shard's lock (task_registry.hpp)
+                found = &rec;
+            });
         }
+        if (found != nullptr) return found;
     }
     if (started != nullptr) *started = false;
     for (worker* w : all_workers_) {
@@ -177,16 +180,16 @@ std::vector<task_deadline> scheduler::deadlines() const {
     if (timed_live_.load(std::memory_order_relaxed) == 0) return out;
     for (worker* w : all_workers_) {
         std::lock_guard<spin_lock> guard(w->registry.lock);
-        for (record* rec = w->registry.live_head; rec != nullptr; rec = rec->live_next) {
-            if (rec->timeout_ns <= 0 || rec->done()) continue;
+        w->registry.for_each_live([&](const record& rec) {
+            if (rec.timeout_ns <= 0 || rec.done()) return;
             task_deadline d;
-            d.id = rec->id;
-            d.name = rec->name;
-            d.worker = rec->worker.load(std::memory_order_relaxed);
-            d.started_at = from_ticks(rec->started_ticks.load(std::memory_order_relaxed));
-            d.timeout = std::chrono::nanoseconds(rec->timeout_ns);
+            d.id = rec.id;
+            d.name = rec.name;
+            d.worker = rec.worker.load(std::memory_order_relaxed);
+            d.started_at = from_ticks(rec.started_ticks.load(std::memory_order_relaxed));
+            d.timeout = std::chrono::nanoseconds(rec.timeout_ns);
             out.push_back(std::move(d));
-        }
+        });
     }
     return out;
 }

@@ -14,42 +14,11 @@
 
 namespace dftracer::detail {
 
-DFTRACER_INLINE_STEP void history_ring::push(const record& rec, task_state terminal) {
-    if (slots_.empty()) return;
-    slots_[next_].assign(rec, terminal);
-    if (++next_ == slots_.size()) next_ = 0;
-    if (count_ < slots_.size()) ++count_;
-}
-
 DFTRACER_INLINE_STEP void scheduler::link_live(worker& w, record& rec) noexcept {
     rec.worker.store(w.id, std::memory_order_relaxed);
     rec.started_ticks.store(w.clock.start(), std::memory_order_relaxed);
     if (rec.timeout_ns > 0) timed_live_.fetch_add(1, std::memory_order_relaxed);
-    record* retired = std::exchange(w.retired, nullptr);
-    {
-        // The list uses the finish reference: a linked record is never freed.
-        std::lock_guard<spin_lock> guard(w.registry.lock);
-        if (retired != nullptr) to_history_locked(w, *retired);
-        rec.live_shard = w.id;
-        rec.live_prev = nullptr;
-        rec.live_next = w.registry.live_head;
-        if (rec.live_next) rec.live_next->live_prev = &rec;
-        w.registry.live_head = &rec;
-    }
-    if (retired != nullptr) retired->release(w.retired_refs);
-}
-
-DFTRACER_INLINE_STEP void scheduler::retire(worker& w, record* rec, std::uint32_t refs) noexcept {
-    // A nested task's, retired before this one, goes now. Swapped in first:
-    // releasing it may run destructors that retire tasks here again.
-    record* older = std::exchange(w.retired, rec);
-    const std::uint32_t older_refs = std::exchange(w.retired_refs, refs);
-    if (older != nullptr) drop_retired(w, *older, older_refs);
-}
-
-DFTRACER_INLINE_STEP void scheduler::to_history_locked(worker& w, record& rec) noexcept {
-    unlink_locked(w.registry, rec);
-    w.registry.history.push(rec, rec.state());
+    w.registry.enter(rec, w.id);
 }
 
 /// What a worker shows while it runs something (its task and since when)
@@ -128,40 +97,36 @@ DFTRACER_INLINE_STEP void scheduler::run_job(worker& w, job j, bool outermost) {
         run_strand(w, *job_strand(j), outermost);
         return;
     }
+    // The queue's reference is passed on, with what the run left.
     record* rec = job_record(j);
-    run_left left = run_left::nothing;
     if (kind_of(j) == job_kind::resume) {
-        left = run_claimed(w, rec, false, outermost);
-    } else if (rec->group != nullptr && rec->group->cancelled() && cancel(*rec)) {
+        drop_after_run(w, rec, run_claimed(w, rec, false, outermost), 1, false);
+        return;
+    }
+    if (rec->group != nullptr && rec->group->cancelled() && cancel(*rec)) {
         // A cancelled group's queued task: cancelled instead of run.
     } else if (rec->try_claim()) {
-        left = run_claimed(w, rec, true, outermost);
+        drop_after_run(w, rec, run_claimed(w, rec, true, outermost), 1, true);
+        return;
     } else if (w.queue.size() == 0) {
         check_idle_waiters();  // a stale entry may have hidden the last finish
     }
-    drop_after_run(w, rec, left, 1);  // the queue's reference, plus what the run left
+    rec->release();  // the queue's reference
 }
 
-DFTRACER_INLINE_STEP void scheduler::drop_after_run(worker& w, record* rec, run_left left,
-                                                    std::uint32_t held) noexcept {
+DFTRACER_INLINE_STEP void scheduler::drop_after_run(worker& w, record* rec, run_left left, std::uint32_t held,
+                                                    bool first_run) noexcept {
     // A finished run left the finish reference too.
-    if (left == run_left::linked_reference) {
-        retire(w, rec, held + 1);
-    } else if (left == run_left::reference) {
-        rec->release(held + 1);
-    } else if (held != 0) {
-        rec->release(held);
+    const std::uint32_t refs = held + (left == run_left::nothing ? 0 : 1);
+    bool batch_full = false;
+    if (first_run) {
+        batch_full = w.registry.leave(*rec, refs);
+    } else if (left == run_left::linked_reference) {
+        batch_full = w.registry.retire(*rec, refs);
+    } else if (refs != 0) {
+        rec->release(refs);
     }
-}
-
-DFTRACER_INLINE_STEP void scheduler::unlink_locked(registry_shard& s, record& rec) noexcept {
-    if (rec.live_prev)
-        rec.live_prev->live_next = rec.live_next;
-    else
-        s.live_head = rec.live_next;
-    if (rec.live_next) rec.live_next->live_prev = rec.live_prev;
-    rec.live_prev = rec.live_next = nullptr;
-    if (rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
+    if (batch_full) w.registry.flush();
 }
 
 DFTRACER_INLINE_STEP bool scheduler::publish_outcome(record& rec, task_state terminal, worker* self,
@@ -179,9 +144,12 @@ DFTRACER_INLINE_STEP bool scheduler::publish_outcome(record& rec, task_state ter
     // completion callback or error hook runs after the time was read.
     if (terminal == task_state::completed && own_task && !ran_callbacks) self->clock.keep();
     if (terminal == task_state::failed && config_.on_error) report_failure(rec);
-    // This worker's own task stays in its live list, finished, until the
-    // next task here is linked (see worker::retired): one registry lock per
-    // task. Readers of the lists treat it as finished.
+    if (started && rec.timeout_ns > 0) timed_live_.fetch_sub(1, std::memory_order_relaxed);
+    // A task finished by a run on the worker that first ran it stays where
+    // that worker's registry shard holds it (its running stack, or its list
+    // for a resumed coroutine): the worker batches it after the run
+    // (task_registry.hpp), so no lock is taken per task. Readers treat it
+    // as finished.
     const bool stays_linked = own_task && started && self != nullptr && rec.live_shard == self->id;
     // Recorded first, counted last: whoever sees the counts done (wait_all)
     // also finds the task recorded.

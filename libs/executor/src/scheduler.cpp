@@ -281,19 +281,6 @@ void scheduler::wake_all() noexcept {
 
 // ----------------------------------------------------------- running one task
 
-void scheduler::flush_retired(worker& w) noexcept {
-    record* retired = std::exchange(w.retired, nullptr);
-    if (retired != nullptr) drop_retired(w, *retired, w.retired_refs);
-}
-
-void scheduler::drop_retired(worker& w, record& rec, std::uint32_t refs) noexcept {
-    {
-        std::lock_guard<spin_lock> guard(w.registry.lock);
-        to_history_locked(w, rec);
-    }
-    rec.release(refs);
-}
-
 bool scheduler::claim_inline(worker& w, record& rec) {
     if (rec.owner != this || rec.pool != w.home->kind) return false;
     // Usually the awaited task is the newest entry of this worker's queue:
@@ -303,7 +290,10 @@ bool scheduler::claim_inline(worker& w, record& rec) {
         if (popped) rec.release();  // the queue's: the entry was stale
         return false;
     }
-    drop_after_run(w, &rec, run_claimed(w, &rec, true), popped ? 1 : 0);  // the queue's, if popped
+    // The run holds a reference (the queue's, if popped): the registry keeps
+    // rec with it when someone else finishes rec meanwhile.
+    if (!popped) rec.add_ref();
+    drop_after_run(w, &rec, run_claimed(w, &rec, true), 1, true);
     return true;
 }
 
@@ -318,10 +308,11 @@ void scheduler::check_idle_waiters() noexcept {
 }
 
 void scheduler::unlink_live(record& rec, bool started, task_state terminal) noexcept {
-    registry_shard& s = started ? shard(rec.live_shard) : orphan_shard_;
-    std::lock_guard<spin_lock> guard(s.lock);
-    if (started) unlink_locked(s, rec);
-    s.history.push(rec, terminal);
+    if (started) {
+        shard(rec.live_shard).finish_elsewhere(rec, terminal);
+    } else {
+        orphan_shard_.record_unstarted(rec, terminal);
+    }
 }
 
 void scheduler::publish_finish(record& rec, task_state terminal) noexcept {

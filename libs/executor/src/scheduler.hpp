@@ -32,6 +32,7 @@
 #include "system.hpp"
 #include "submit_seat.hpp"
 #include "task_counters.hpp"
+#include "task_registry.hpp"
 #include "thread_context.hpp"
 #include "worker_queue.hpp"
 
@@ -64,62 +65,7 @@ inline clock::time_point from_ticks(std::int64_t ticks) noexcept {
 /// A record's current fields as a task_info value.
 task_info info_of(const record& rec);
 
-/// A task as the history keeps it: times stay in clock ticks until someone
-/// reads them (info_of()).
-struct history_entry {
-    std::uint64_t id = 0;
-    std::string name;
-    std::string error;
-    std::int64_t queued_ticks = 0;
-    std::int64_t started_ticks = 0;
-    std::int64_t finished_ticks = 0;
-    int worker = -1;
-    task_state state = task_state::completed;
-    pool_kind pool = pool_kind::compute;
-    task_kind kind = task_kind::callable;
-
-    /// rec's fields, with `state` (strings are copied only when either side
-    /// has text, reusing this entry's capacity: most tasks have no name and
-    /// no error).
-    void assign(const record& rec, task_state state_now) {
-        id = rec.id;
-        state = state_now;
-        pool = rec.pool;
-        kind = rec.kind();
-        worker = rec.worker.load(std::memory_order_relaxed);
-        queued_ticks = rec.queued_ticks.load(std::memory_order_relaxed);
-        started_ticks = rec.started_ticks.load(std::memory_order_relaxed);
-        finished_ticks = rec.finished_ticks.load(std::memory_order_relaxed);
-        if (!rec.name.empty() || !name.empty()) name = rec.name;
-        if (rec.has_error_message() || !error.empty()) error = rec.error_message();
-    }
-};
 task_info info_of(const history_entry& entry);
-
-/// Finished-task records of one registry shard, oldest overwritten first.
-class history_ring {
-public:
-    void resize(std::size_t capacity) { slots_.resize(capacity); }
-    void push(const record& rec, task_state terminal);
-    /// fn(const history_entry&) for each entry, in no particular order.
-    template <class Fn>
-    void for_each(Fn&& fn) const {
-        for (std::size_t i = 0; i < count_; ++i) fn(slots_[i]);
-    }
-
-private:
-    std::vector<history_entry> slots_;
-    std::size_t next_ = 0;
-    std::size_t count_ = 0;
-};
-
-/// Live tasks (started, not finished) plus recent finished ones, for one
-/// worker (or, for the extra shard, tasks finished without a worker).
-struct registry_shard {
-    spin_lock lock;
-    record* live_head = nullptr;
-    history_ring history;
-};
 
 class pool;
 
@@ -171,14 +117,8 @@ struct alignas(64) worker {
     /// last look. Owner thread only.
     std::uint64_t watched_pushes = 0;
 
+    /// The tasks this worker started, for introspection (task_registry.hpp).
     registry_shard registry;
-    /// A task that finished on this worker, still in its live list (as
-    /// finished) with `retired_refs` references held for it: the next
-    /// link_live() here moves it to the history in the same critical section
-    /// (one registry lock per task instead of two), or flush_retired() when
-    /// the worker runs out of work. Owner thread only.
-    record* retired = nullptr;
-    std::uint32_t retired_refs = 0;
     /// Its counters, task ids and turn over the other pool's workers.
     submit_seat seat;
     std::thread thread;
@@ -365,32 +305,24 @@ private:
     enum class run_left : std::uint8_t {
         nothing,
         reference,         ///< rec finished: drop its finish reference too
-        linked_reference,  ///< rec finished and is still linked: retire() it
+        linked_reference,  ///< rec finished and stays in this worker's shard: batch it
     };
     [[nodiscard]] run_left run_claimed(worker& w, record* rec, bool first_run, bool outermost = false);
     /// Runs a strand until it suspends or its child finishes. Touches
     /// neither the strand nor its root record once it has resumed it.
     void run_strand(worker& w, strand& s, bool outermost);
-    /// After a run: drops the caller's `held` references on rec plus what
-    /// the run left, retiring rec if it stays linked.
-    void drop_after_run(worker& w, record* rec, run_left left, std::uint32_t held) noexcept;
+    /// After a run: hands the caller's `held` references on rec plus what
+    /// the run left to w's registry shard (a first run leaves its running
+    /// stack; a finished task is batched there), or drops them.
+    void drop_after_run(worker& w, record* rec, run_left left, std::uint32_t held, bool first_run) noexcept;
     /// The one place a task is finished: stamps, state, waiters, group,
     /// registry, counters. `self`: the worker it finishes on (null: not
     /// one of ours); `own_task`: its run() handed the outcome back. Returns
-    /// whether rec stays in self's live list (see worker::retired). The
-    /// finish reference is left to the caller.
+    /// whether rec stays in self's registry shard, for drop_after_run() to
+    /// batch. The finish reference is left to the caller.
     bool publish_outcome(record& rec, task_state terminal, worker* self, bool own_task) noexcept;
-    /// Hands the caller's `refs` references on a finished rec, still in w's
-    /// live list, to w.retired (moving out the one there before).
-    void retire(worker& w, record* rec, std::uint32_t refs) noexcept;
-    /// Moves w.retired (if any) to the history and drops its references.
-    void flush_retired(worker& w) noexcept;
-    /// Moves a retired rec (taken out of w.retired) to the history, then
-    /// drops `refs` references (outside the lock: destructors may run).
-    void drop_retired(worker& w, record& rec, std::uint32_t refs) noexcept;
-    /// With w.registry.lock held: a finished rec from w's live list to its
-    /// history.
-    void to_history_locked(worker& w, record& rec) noexcept;
+    /// Records w's finished batch in its history (when w runs out of work).
+    void flush_retired(worker& w) noexcept { w.registry.flush(); }
     std::uint64_t outstanding() const noexcept;
     void notify_idle_waiters();
     /// Wakes wait_all() callers if everything they wait for has finished.
@@ -399,15 +331,14 @@ private:
         return index < 0 ? orphan_shard_ : all_workers_[static_cast<std::size_t>(index)]->registry;
     }
     /// With a reference added; `started` tells which list it came from.
-    /// Finished records still in a live list (see worker::retired) count
-    /// only with `include_finished`.
+    /// Finished records not yet in a history (task_registry.hpp) count only
+    /// with `include_finished`.
     record* find_live_record(std::uint64_t id, bool* started = nullptr, bool include_finished = false) const;
+    /// Stamps rec's start and puts it on w's running stack (first run).
     void link_live(worker& w, record& rec) noexcept;
-    /// Moves a finished record from the live list (if it started) to its
-    /// shard's history.
+    /// Records a task finished other than by its first worker's run: in
+    /// the orphan shard if it never started, else through its shard.
     void unlink_live(record& rec, bool started, task_state terminal) noexcept;
-    /// unlink_live()'s list step, with s.lock held.
-    void unlink_locked(registry_shard& s, record& rec) noexcept;
     /// Calls the error hook for a failed task (cold path).
     [[gnu::cold, gnu::noinline]] void report_failure(record& rec) noexcept;
     /// submit()'s bookkeeping before a record is queued (id, times, counts).

@@ -239,13 +239,16 @@ public:
     std::atomic<std::int64_t> queued_ticks{0};
     std::atomic<std::int64_t> started_ticks{0};
     std::atomic<std::int64_t> finished_ticks{0};
-    // Live-task registry links (guarded by the registry shard's lock).
+    // Registry links (task_registry.hpp: the running stack's, written by
+    // the worker; the list's, under the shard's lock).
     record* live_prev = nullptr;
     record* live_next = nullptr;
     /// Where a coroutine record continues when next run (scheduler use).
     std::coroutine_handle<> resume_point{};
     std::atomic<int> worker{-1};
     int live_shard = -1;
+    /// In its shard's locked list (read and written under the shard's lock).
+    bool in_live_list = false;
     /// The task_group this task belongs to (one reference held), or null.
     /// Set before the record is queued.
     group_state* group = nullptr;
