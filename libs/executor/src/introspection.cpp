@@ -107,8 +107,7 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
         });
         if (options.include_tasks) s.history.for_each([&](const history_entry& entry) { keep(info_of(entry)); });
     };
-    for (worker* w : all_workers_) read_shard(w->registry);
-    read_shard(const_cast<registry_shard&>(orphan_shard_));
+    for_each_shard(read_shard);
 
     for (const auto& s : samples) {
         worker_info info;
@@ -150,21 +149,18 @@ executor_snapshot scheduler::snapshot(const snapshot_options& options) const {
 
 record* scheduler::find_live_record(std::uint64_t id, bool* started, bool include_finished) const {
     if (started != nullptr) *started = true;
-    for (worker* w : all_workers_) {
-        record* found = nullptr;
-        {
-            std::lock_guard<spin_lock> guard(w->registry.lock);
-            w->registry.for_each_live([&](record& rec) {
-                if (found != nullptr || rec.id != id || (!include_finished && rec.done())) return;
-                rec.add_ref();  // under the shard's lock (task_registry.hpp)
-                found = &rec;
-            });
-        }
-        if (found != nullptr) return found;
-    }
+    record* found = nullptr;
+    for_each_shard([&](registry_shard& s) {
+        std::lock_guard<spin_lock> guard(s.lock);
+        s.for_each_live([&](record& rec) {
+            if (found != nullptr || rec.id != id || (!include_finished && rec.done())) return;
+            rec.add_ref();  // under the shard's lock (task_registry.hpp)
+            found = &rec;
+        });
+    });
+    if (found != nullptr) return found;
     if (started != nullptr) *started = false;
     for (worker* w : all_workers_) {
-        record* found = nullptr;
         w->for_each_queued([&](record& rec) {
             if (found != nullptr || rec.id != id) return;
             rec.add_ref();  // under the queue lock, which keeps the entry's reference
@@ -178,9 +174,9 @@ record* scheduler::find_live_record(std::uint64_t id, bool* started, bool includ
 std::vector<task_deadline> scheduler::deadlines() const {
     std::vector<task_deadline> out;
     if (timed_live_.load(std::memory_order_relaxed) == 0) return out;
-    for (worker* w : all_workers_) {
-        std::lock_guard<spin_lock> guard(w->registry.lock);
-        w->registry.for_each_live([&](const record& rec) {
+    for_each_shard([&](registry_shard& s) {
+        std::lock_guard<spin_lock> guard(s.lock);
+        s.for_each_live([&](const record& rec) {
             if (rec.timeout_ns <= 0 || rec.done()) return;
             task_deadline d;
             d.id = rec.id;
@@ -190,7 +186,7 @@ std::vector<task_deadline> scheduler::deadlines() const {
             d.timeout = std::chrono::nanoseconds(rec.timeout_ns);
             out.push_back(std::move(d));
         });
-    }
+    });
     return out;
 }
 
@@ -206,8 +202,7 @@ std::optional<task_info> scheduler::find_task(std::uint64_t id) const {
             if (entry.id == id) found = info_of(entry);
         });
     };
-    for (worker* w : all_workers_) search(w->registry);
-    search(const_cast<registry_shard&>(orphan_shard_));
+    for_each_shard(search);
     return found;
 }
 

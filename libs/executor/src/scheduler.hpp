@@ -1,12 +1,14 @@
 // The executor's engine: pools of workers, the task registry and the
 // counters, and the task flow from submit to publication. Private to the
-// library. Three named parts do the work that is subtle:
+// library. Four named parts do the work that is subtle:
 //  - worker_queue (worker_queue.hpp): each worker's queued jobs and the
 //    steal rule;
 //  - event_count (event_count.hpp): how a pool's workers sleep and wake;
 //  - the run loop (run_loop.cpp): run_until(target, policy), the one loop
 //    by which a worker runs jobs (its main loop and every helping wait) and
-//    by which any thread waits.
+//    by which any thread waits;
+//  - registry_shard (task_registry.hpp): where introspection finds started
+//    and recently finished tasks, kept by each worker without a lock.
 // A task is finished in one place: publish_outcome(), called by the worker
 // with what the record's run() handed back, or by whoever cancels or fails
 // it from outside (publish_finish()).
@@ -327,6 +329,12 @@ private:
     void notify_idle_waiters();
     /// Wakes wait_all() callers if everything they wait for has finished.
     void check_idle_waiters() noexcept;
+    /// fn(registry_shard&) for every worker's shard, then the orphan shard.
+    template <class Fn>
+    void for_each_shard(Fn&& fn) const {
+        for (worker* w : all_workers_) fn(w->registry);
+        fn(const_cast<registry_shard&>(orphan_shard_));
+    }
     registry_shard& shard(int index) noexcept {
         return index < 0 ? orphan_shard_ : all_workers_[static_cast<std::size_t>(index)]->registry;
     }
