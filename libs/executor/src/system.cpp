@@ -38,6 +38,28 @@ bool kernel_trusts_tsc() {
     return static_cast<bool>(source >> name) && name == "tsc";
 }
 
+/// One reading of both clocks: the steady clock between two TSC reads,
+/// paired with their midpoint. Of a few tries, the one whose TSC reads lie
+/// closest together: a try that an interrupt or a preemption split would
+/// pair a steady-clock reading with a TSC value microseconds away.
+struct clock_pair {
+    std::int64_t ns = 0;
+    std::uint64_t tsc = 0;
+};
+clock_pair read_both_clocks() noexcept {
+    clock_pair best;
+    std::uint64_t best_gap = ~std::uint64_t{0};
+    for (int i = 0; i < 16; ++i) {
+        const std::uint64_t before = __rdtsc();
+        const std::int64_t ns = steady_ns();
+        const std::uint64_t after = __rdtsc();
+        if (after < before || after - before >= best_gap) continue;
+        best_gap = after - before;
+        best = {ns, before + (after - before) / 2};
+    }
+    return best;
+}
+
 tsc_scale calibrate() {
     tsc_scale scale;
     try {
@@ -45,18 +67,17 @@ tsc_scale calibrate() {
     } catch (...) {
         return scale;
     }
-    const std::int64_t t0 = steady_ns();
-    const std::uint64_t c0 = __rdtsc();
-    std::int64_t t1 = t0;
-    std::uint64_t c1 = c0;
-    while (t1 - t0 < 2'000'000) {  // 2 ms window: ~10 ppm error
-        t1 = steady_ns();
-        c1 = __rdtsc();
+    // A 5 ms window between two well-paired readings: a few ppm of error
+    // (a tick value converted a minute later is off by well under a
+    // millisecond, so the watchdog's "running for" stays right).
+    const clock_pair start = read_both_clocks();
+    while (steady_ns() - start.ns < 5'000'000) {
     }
-    if (c1 <= c0) return scale;
-    scale.ns_per_tick_q32 = (static_cast<u128>(t1 - t0) << 32) / (c1 - c0);
-    scale.base_tsc = c0;
-    scale.base_ns = t0;
+    const clock_pair end = read_both_clocks();
+    if (end.tsc <= start.tsc || end.ns <= start.ns) return scale;
+    scale.ns_per_tick_q32 = (static_cast<u128>(end.ns - start.ns) << 32) / (end.tsc - start.tsc);
+    scale.base_tsc = start.tsc;
+    scale.base_ns = start.ns;
     scale.usable = scale.ns_per_tick_q32 != 0;
     return scale;
 }

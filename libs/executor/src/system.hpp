@@ -35,7 +35,7 @@ struct tsc_scale {
 /// workers start (until then now_ticks() reads the steady clock). Set once
 /// per process: a tick value stays convertible for the process's life.
 extern tsc_scale clock_scale;
-/// Calibrates clock_scale once per process (about 2 ms); thread-safe.
+/// Calibrates clock_scale once per process (about 5 ms); thread-safe.
 void calibrate_clock();
 
 /// A timestamp read as cheaply as this machine allows, in "ticks": on
@@ -51,7 +51,7 @@ inline std::int64_t now_ticks() noexcept {
 }
 
 /// Nanoseconds on the steady clock's epoch for a now_ticks() value (drift
-/// against the steady clock stays within the calibration error, ~10 ppm).
+/// against the steady clock stays within the calibration error, a few ppm).
 inline std::int64_t ticks_to_ns(std::int64_t ticks) noexcept {
 #if defined(DFTRACER_TSC_CLOCK)
     if (clock_scale.usable) {
