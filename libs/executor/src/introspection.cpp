@@ -10,7 +10,6 @@ namespace dftracer::detail {
 task_info info_of(const record& rec) {
     history_entry entry;
     entry.assign(rec, rec.state());
-    if (!is_terminal(entry.state)) entry.error.clear();  // a finishing task's message is not out yet
     return info_of(entry);
 }
 

@@ -57,7 +57,9 @@ struct history_entry {
 
     /// rec's fields, with `state` (strings are copied only when either side
     /// has text, reusing this entry's capacity: most tasks have no name and
-    /// no error).
+    /// no error). `state_now` must come from rec.state() (an acquire) or
+    /// from its finisher: the error is read only once it is terminal, since
+    /// a finishing task's run writes it meanwhile.
     void assign(const record& rec, task_state state_now) {
         id = rec.id;
         state = state_now;
@@ -68,7 +70,11 @@ struct history_entry {
         started_ticks = rec.started_ticks.load(std::memory_order_relaxed);
         finished_ticks = rec.finished_ticks.load(std::memory_order_relaxed);
         if (!rec.name.empty() || !name.empty()) name = rec.name;
-        if (rec.has_error_message() || !error.empty()) error = rec.error_message();
+        if (!is_terminal(state_now)) {
+            error.clear();
+        } else if (rec.has_error_message() || !error.empty()) {
+            error = rec.error_message();
+        }
     }
 };
 

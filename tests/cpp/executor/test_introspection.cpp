@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "dftracer/executor/executor.hpp"
 #include "test_support.hpp"
@@ -191,4 +195,29 @@ TEST(Introspection, FailTaskReleasesWaitersWhileBodyRuns) {
     ex.wait_all();
     EXPECT_EQ(ex.counts().failed, 1u);
     EXPECT_EQ(ex.counts().completed, 0u);
+}
+
+// A failing task's run writes its error while it is still running; a
+// snapshot taken meanwhile must read the error only once the task is
+// terminal (ThreadSanitizer reports the race otherwise, and a half-written
+// message could be copied).
+TEST(Introspection, SnapshotsWhileTasksFailSeeErrorsOnlyWhenTerminal) {
+    executor ex(executor_config{.threads = 2, .io_threads = 1});
+    std::atomic<bool> done{false};
+    std::atomic<int> bad{0};
+    std::thread reader([&] {
+        while (!done.load(std::memory_order_acquire)) {
+            for (const auto& t : ex.snapshot({.include_tasks = true}).tasks) {
+                const bool failed = t.state == task_state::failed;
+                if (failed != !t.error.empty()) bad.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+    });
+    const std::string message(200, 'x');
+    for (int i = 0; i < 2000; ++i) ex.submit([&] { throw std::runtime_error(message); });
+    ex.wait_all();
+    done.store(true, std::memory_order_release);
+    reader.join();
+    EXPECT_EQ(bad.load(), 0);
+    EXPECT_EQ(ex.counts().failed, 2000u);
 }
