@@ -32,10 +32,12 @@ def find_preload() -> Optional[str]:
 def tracer_env(trace_dir: str, preload: str, *, metadata: bool = True) -> dict[str, str]:
     """The environment that makes DFTracer trace a process into
     ``trace_dir/trace-<hash>-<kind>.pfw.gz``. Without DFTRACER_DATA_DIR the
-    tracer records nothing; ``all`` traces every file."""
+    tracer records nothing; ``all`` traces every file. Libraries the caller
+    already preloads stay first (a sanitizer runtime must)."""
     env = dict(os.environ)
+    already = env.get("LD_PRELOAD", "")
     env.update({
-        "LD_PRELOAD": preload,
+        "LD_PRELOAD": f"{already} {preload}" if already else preload,
         "DFTRACER_ENABLE": "1",
         "DFTRACER_INIT": "PRELOAD",
         "DFTRACER_DATA_DIR": "all",

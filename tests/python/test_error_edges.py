@@ -4,6 +4,8 @@ error text kept in history, and the error order after shutdown."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import dftracer.utils as dft
@@ -76,6 +78,10 @@ def test_history_keeps_at_most_4_kib_of_an_error_but_the_handle_keeps_it_all(rt)
     assert kept.endswith(f" [... cut: {total} bytes in all]")
 
 
+@pytest.mark.skipif(
+    "libasan" in os.environ.get("LD_PRELOAD", ""),
+    reason="AddressSanitizer keeps freed memory in quarantine: RSS no longer shows what the runtime keeps",
+)
 def test_large_error_messages_do_not_stay_in_memory_after_clear_failed():
     result = run_python(
         """
