@@ -118,15 +118,21 @@ DFTRACER_INLINE_STEP void scheduler::drop_after_run(worker& w, record* rec, run_
                                                     bool first_run) noexcept {
     // A finished run left the finish reference too.
     const std::uint32_t refs = held + (left == run_left::nothing ? 0 : 1);
-    bool batch_full = false;
+    // After a task that ran for long the batch is recorded at once: the
+    // lock costs nothing beside such a task, and the finished tasks (their
+    // results) are not kept alive through whatever runs next.
+    const bool ran_long = rec->finished_ticks.load(std::memory_order_relaxed) -
+                              rec->started_ticks.load(std::memory_order_relaxed) >=
+                          long_task_ticks_;
+    bool flush_now = false;
     if (first_run) {
-        batch_full = w.registry.leave(*rec, refs);
+        flush_now = w.registry.leave(*rec, refs) || ran_long;
     } else if (left == run_left::linked_reference) {
-        batch_full = w.registry.retire(*rec, refs);
+        flush_now = w.registry.retire(*rec, refs) || ran_long;
     } else if (refs != 0) {
         rec->release(refs);
     }
-    if (batch_full) w.registry.flush();
+    if (flush_now) w.registry.flush();
 }
 
 DFTRACER_INLINE_STEP bool scheduler::publish_outcome(record& rec, task_state terminal, worker* self,

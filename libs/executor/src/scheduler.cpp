@@ -44,6 +44,7 @@ scheduler::scheduler(executor& owner, const executor_config& config)
     if (config.history_size < 0)
         throw std::invalid_argument("history_size must be >= 0, got " + std::to_string(config.history_size));
     calibrate_clock();
+    long_task_ticks_ = ns_to_ticks(20'000);
     const int compute = config.threads > 0 ? config.threads : std::min(available_cpus(), max_threads_per_pool);
     const int io = config.io_threads > 0 ? config.io_threads : default_io_threads(compute);
 

@@ -8,7 +8,8 @@
 //    by which a worker runs jobs (its main loop and every helping wait) and
 //    by which any thread waits;
 //  - registry_shard (task_registry.hpp): where introspection finds started
-//    and recently finished tasks, kept by each worker without a lock.
+//    and recently finished tasks, kept by each worker with a lock taken
+//    once per batch of tasks rather than per task.
 // A task is finished in one place: publish_outcome(), called by the worker
 // with what the record's run() handed back, or by whoever cancels or fails
 // it from outside (publish_finish()).
@@ -399,6 +400,9 @@ private:
 
     // Live tasks with a timeout; deadlines() scans only when non-zero.
     std::atomic<std::uint32_t> timed_live_{0};
+    /// A task that ran at least this long (20 us, in clock ticks) has its
+    /// worker's finished batch recorded at once (drop_after_run()).
+    std::int64_t long_task_ticks_ = 0;
 
     // wait_all() sleepers.
     alignas(64) std::atomic<std::uint32_t> idle_waiters_{0};

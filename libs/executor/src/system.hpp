@@ -65,6 +65,17 @@ inline std::int64_t ticks_to_ns(std::int64_t ticks) noexcept {
     return ticks;
 }
 
+/// How many ticks make `ns` nanoseconds (for thresholds compared with tick
+/// differences; call after calibrate_clock()).
+inline std::int64_t ns_to_ticks(std::int64_t ns) noexcept {
+#if defined(DFTRACER_TSC_CLOCK)
+    if (clock_scale.usable) {
+        return static_cast<std::int64_t>((static_cast<u128>(ns) << 32) / clock_scale.ns_per_tick_q32);
+    }
+#endif
+    return ns;
+}
+
 /// Nanoseconds on the steady clock's epoch, read cheaply (see now_ticks()).
 inline std::int64_t fast_now_ns() noexcept { return ticks_to_ns(now_ticks()); }
 

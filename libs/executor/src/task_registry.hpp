@@ -1,29 +1,35 @@
 // The task registry: where introspection finds started tasks and recently
 // finished ones. One shard per worker (plus one for tasks finished without
-// starting); a worker records the tasks it runs without taking a lock.
+// starting); a worker records the tasks it runs without a lock per task.
 //
-// A started record is in one of three places of the shard of the worker
-// that first ran it (rec.live_shard):
+// A started record is held by the shard of the worker that first ran it
+// (rec.live_shard) in one of three places, or two at once after retire():
 //  - the running stack, during its first run (enter(); owner only, no
 //    lock): nested runs (a helping wait inside a task) stack up;
 //  - the finished batch, once its run ended with the task finished
 //    (leave(), retire(); owner only, no lock), holding the references the
 //    run handed over, until flush() moves the batch to the history under
-//    the lock (once per `batch_capacity` tasks, and when the worker idles)
-//    and drops them;
+//    the lock (when the batch is full, after a task that ran for long, and
+//    when the worker idles) and drops them;
 //  - the locked list, when its first run ended with the task unfinished (a
 //    suspended coroutine, a deferred body): under the lock, until it
-//    finishes: by its own worker's later run (retire(), unlinked at the
-//    next flush) or elsewhere (finish_elsewhere(), unlinked at once).
-// A record finished by another thread while on the stack or in the batch
-// stays there: its worker records it (rec.in_live_list says which case,
-// read and written under the lock only).
+//    finishes: by its own worker's later run (retire(): in the batch and
+//    still in the list until the next flush unlinks it) or elsewhere
+//    (finish_elsewhere(), unlinked at once).
+// A record finished by another thread while it is on the stack stays
+// there: its worker batches it when the run ends (rec.in_live_list says
+// which case applies, and is read and written under the lock only).
 //
 // Readers (for_each_live(), history) hold the lock. Every record they reach
 // stays alive until they unlock: a record leaves the batch and the list
-// only under the lock, and one on the stack is held by its run. Moves keep
-// a record visible throughout: leave() puts it in the batch (or the list)
-// before it leaves the stack, and readers read the stack before the batch.
+// only under the lock, and nothing popped off the stack is freed without
+// the lock either (a finished one goes to the batch, an unfinished one to
+// the list under the lock). A walk down the stack may meet records popped
+// meanwhile; their links are unchanged, because runs nest (a record is
+// popped only after every record above it) and a batched record's links
+// are not touched. Moves keep a record visible throughout: leave() puts it
+// in the batch (or the list) before it leaves the stack, and readers read
+// the stack before the batch.
 // Private to the library.
 #pragma once
 
@@ -136,6 +142,7 @@ public:
     /// call flush().
     [[nodiscard]] bool leave(record& rec, std::uint32_t refs) noexcept {
         assert(top_.load(std::memory_order_relaxed) == &rec);
+        assert(refs != 0);  // a batched record must be held
         if (rec.done()) return batch_then_pop(rec, refs);
         {
             std::lock_guard<spin_lock> guard(lock);
@@ -146,13 +153,16 @@ public:
             link_locked(rec);
             top_.store(outer, std::memory_order_release);
         }
-        if (refs != 0) rec.release(refs);
+        rec.release(refs);
         return false;
     }
     /// rec, in this shard's list, finished in a later run on this worker
     /// (a resumed coroutine): `refs` references go to the batch, and flush()
     /// unlinks it. True when the batch is full: call flush().
-    [[nodiscard]] bool retire(record& rec, std::uint32_t refs) noexcept { return append(rec, refs); }
+    [[nodiscard]] bool retire(record& rec, std::uint32_t refs) noexcept {
+        assert(refs != 0);
+        return append(rec, refs);
+    }
     /// Records the batch in the history (unlinking retired list records)
     /// under the lock, then drops the references it held (destructors may
     /// run, outside the lock).
@@ -173,9 +183,7 @@ public:
             batched_ = 0;
             batch_count_.store(0, std::memory_order_relaxed);  // readers no longer look
         }
-        for (std::size_t i = 0; i < n; ++i) {
-            if (done[i].refs != 0) done[i].rec->release(done[i].refs);
-        }
+        for (std::size_t i = 0; i < n; ++i) done[i].rec->release(done[i].refs);
     }
 
     // ---- any thread

@@ -150,13 +150,15 @@ TEST(TaskRegistry, LeaveSaysWhenTheBatchIsFull) {
 }
 
 // The owner runs records through every place (outer run on the stack
-// throughout; inner runs finished or suspended then finished elsewhere;
-// flushes); a reader, under the lock, must find every record entered and
-// not yet in the history, and only live ones.
+// throughout; inner runs finished, nesting a run of their own, or
+// suspended then finished elsewhere or retired here; flushes); a reader,
+// under the lock, must find every record entered and not yet in the
+// history, and only live ones.
 TEST(TaskRegistry, ReaderReachesEveryRecordAliveWhileTheOwnerMovesThem) {
     registry_shard shard;
     shard.history.resize(4 * registry_shard::batch_capacity);
     constexpr std::uint64_t rounds = 200000;
+    constexpr std::uint64_t nested_ids = 1u << 30;  // ids of nested runs, not checked for order
     std::atomic<std::uint64_t> entered{0};
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> checks{0};
@@ -204,14 +206,30 @@ TEST(TaskRegistry, ReaderReachesEveryRecordAliveWhileTheOwnerMovesThem) {
         shard.enter(*rec, 0);
         entered.store(id, std::memory_order_release);
         bool full = false;
-        if (id % 3 == 0) {
-            full = shard.leave(*rec, 1);  // suspended
-            rec->finish();
-            shard.finish_elsewhere(*rec, task_state::completed);
-            rec->release();
-        } else {
-            rec->finish();
-            full = shard.leave(*rec, 2);
+        switch (id % 4) {
+            case 0:  // suspended, then finished by another thread
+                full = shard.leave(*rec, 1);
+                rec->finish();
+                shard.finish_elsewhere(*rec, task_state::completed);
+                rec->release();
+                break;
+            case 1:  // suspended, then finished by a later run here
+                full = shard.leave(*rec, 1);
+                rec->finish();
+                full = shard.retire(*rec, 1) || full;
+                break;
+            case 2: {  // a nested run inside it
+                auto* inner = new test_record(id + nested_ids, 1);
+                shard.enter(*inner, 0);
+                inner->finish();
+                full = shard.leave(*inner, 1);
+                rec->finish();
+                full = shard.leave(*rec, 2) || full;
+                break;
+            }
+            default:
+                rec->finish();
+                full = shard.leave(*rec, 2);
         }
         if (full) shard.flush();
     }

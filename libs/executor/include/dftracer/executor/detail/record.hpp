@@ -228,9 +228,10 @@ public:
     bool has_error_message() const noexcept { return message_ != nullptr && !message_->empty(); }
 
     // Identity and bookkeeping, written by the scheduler. Fields without an
-    // atomic type are written before the record is published to a queue, or
-    // under the scheduler's registry locks. The layout keeps a record of a
-    // small callable within three cache lines: records cross cores in bulk.
+    // atomic type are written before the record is published to a queue,
+    // or as the registry's links say (task_registry.hpp). The layout keeps a
+    // record of a small callable within three cache lines: records cross
+    // cores in bulk.
     std::uint64_t id = 0;
     std::string name;
     std::int64_t timeout_ns = 0;
@@ -246,6 +247,9 @@ public:
     /// Where a coroutine record continues when next run (scheduler use).
     std::coroutine_handle<> resume_point{};
     std::atomic<int> worker{-1};
+    /// The registry shard of the worker that first ran it: set by that
+    /// worker before anyone can finish the record elsewhere (who then
+    /// reads it, ordered by how they reached the record).
     int live_shard = -1;
     /// In its shard's locked list (read and written under the shard's lock).
     bool in_live_list = false;
