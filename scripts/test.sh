@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 start=$(date +%s)
 bash "$ROOT/scripts/test-cpp.sh"
 bash "$ROOT/scripts/test-python.sh"
-bash "$ROOT/scripts/test-python-sanitized.sh"
+bash "$ROOT/scripts/test-python-sanitized.sh" address
 bash "$ROOT/scripts/test-docs.sh"
 bash "$ROOT/scripts/test-workflows.sh"
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -109,6 +109,8 @@ def test_exit_while_tasks_raise_and_callbacks_fail():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+@pytest.mark.skipif("libtsan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="ThreadSanitizer does not support fork() in a process with threads")
 def test_fork_child_gets_fresh_default_and_parent_runtime_errors():
     result = run_python(
         """
