@@ -19,7 +19,8 @@ from conftest import GENEROUS, run_python
 # --------------------------------------------------------------- point 1
 
 
-@pytest.mark.parametrize("raise_it", ["sys.exit(3)", "raise KeyboardInterrupt"], ids=["SystemExit", "KeyboardInterrupt"])
+@pytest.mark.parametrize("raise_it", ["sys.exit(3)", "raise KeyboardInterrupt"],
+                         ids=["SystemExit", "KeyboardInterrupt"])
 def test_base_exception_in_coroutine_fails_the_task_and_keeps_the_loop(raise_it):
     result = run_python(
         f"""

@@ -14,7 +14,13 @@ dask = pytest.importorskip("dask")
 from dftracer.utils.dask import EXECUTOR_NAME, DFTracerUtilsDaskWorkerPlugin  # noqa: E402
 
 from dask_helpers import (  # noqa: E402
-    current_thread_and_worker, fan_out, runtime_facts, runtime_threads, stuck_forever, two_worker_cluster)
+    current_thread_and_worker,
+    fan_out,
+    runtime_facts,
+    runtime_threads,
+    stuck_forever,
+    two_worker_cluster,
+)
 
 
 @pytest.fixture(scope="module")

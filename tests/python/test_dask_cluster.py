@@ -16,7 +16,6 @@ import pytest
 
 distributed = pytest.importorskip("dask.distributed")
 
-from dask_helpers import two_worker_cluster  # noqa: E402
 from dftracer.utils._cluster import merge_worker_events  # noqa: E402
 from dftracer.utils.dask import (  # noqa: E402
     WATCHDOG_TOPIC,
@@ -28,6 +27,8 @@ from dftracer.utils.dask import (  # noqa: E402
     subscribe_watchdog,
     unsubscribe_watchdog,
 )
+
+from dask_helpers import two_worker_cluster  # noqa: E402
 
 WAIT = 60  # generous: two cores shared with other jobs
 

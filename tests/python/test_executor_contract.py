@@ -14,9 +14,10 @@ import threading
 import weakref
 
 import pytest
-from conftest import GENEROUS
 
 import dftracer.utils as dft
+
+from conftest import GENEROUS
 
 
 @pytest.fixture

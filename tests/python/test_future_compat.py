@@ -7,9 +7,10 @@ import concurrent.futures
 import threading
 
 import pytest
-from conftest import GENEROUS
 
 import dftracer.utils as dft
+
+from conftest import GENEROUS
 
 
 def blocked(rt, name="blocked"):

@@ -7,9 +7,10 @@ import sys
 import threading
 
 import pytest
-from conftest import GENEROUS
 
 import dftracer.utils as dft
+
+from conftest import GENEROUS
 
 if sys.version_info < (3, 11):
     from exceptiongroup import ExceptionGroup

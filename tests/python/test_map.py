@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import GENEROUS
 
 import dftracer.utils as dft
+
+from conftest import GENEROUS
 
 
 class Source:

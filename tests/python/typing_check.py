@@ -39,7 +39,7 @@ def check_submit(rt: dft.Runtime) -> None:
     rt.submit(parse, 42)  # type: ignore[call-overload]
     rt.submit(parse, "a", "b")  # type: ignore[call-overload]
     rt.submit(join, "a", 1, sep=2)  # type: ignore[arg-type]
-    wrong: str = rt.submit(parse, "a").get()  # type: ignore[assignment]
+    wrong: str = rt.submit(parse, "a").get()  # type: ignore[assignment]  # noqa: F841
     rt.options(pool="gpu")  # type: ignore[arg-type]
 
 

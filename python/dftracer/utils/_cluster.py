@@ -475,8 +475,8 @@ def make_publisher(worker: Any) -> Callable[[WatchdogReport], None]:
 def _remote_report(event: Any) -> RemoteWatchdogReport:
     stamp, msg = event
     report = WatchdogReport(kind=msg["kind"], task_id=msg["task_id"], task_name=msg["task_name"],
-                            worker=msg["runtime_worker"], pool=msg["pool"], elapsed=msg["elapsed"], message=msg["message"],
-                            cycle=list(msg["cycle"]), workers=list(msg["workers"]),
+                            worker=msg["runtime_worker"], pool=msg["pool"], elapsed=msg["elapsed"],
+                            message=msg["message"], cycle=list(msg["cycle"]), workers=list(msg["workers"]),
                             python_stack=msg["python_stack"])
     return RemoteWatchdogReport(address=msg["address"], host=msg["host"], pid=msg["pid"], time=float(stamp),
                                 report=report)

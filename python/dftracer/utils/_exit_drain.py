@@ -50,7 +50,7 @@ def drain_at_exit(runtimes: Iterable[Runtime]) -> None:
             except KeyboardInterrupt:
                 interrupted = True
                 rest = live[index:]  # this runtime and those not drained yet
-                _despite_interrupts(lambda: _abandon(rest))
+                _despite_interrupts(functools.partial(_abandon, rest))
         _despite_interrupts(functools.partial(rt.shutdown, wait=True, cancel_pending=interrupted))
 
 
