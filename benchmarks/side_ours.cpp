@@ -86,10 +86,10 @@ contender ours_contender(executor& ex, const inputs& in) {
     c.runs["producer_bodies"] = [&ex, p = s.producers, n = s.per_producer] {
         on_threads(p, [&] {
             ex.submit([&] {
-                dftracer::task_group g(ex);
-                for (int i = 0; i < n; ++i) g.run([] {});
-                g.wait();
-            }).get();
+                  dftracer::task_group g(ex);
+                  for (int i = 0; i < n; ++i) g.run([] {});
+                  g.wait();
+              }).get();
         });
         return 0L;
     };

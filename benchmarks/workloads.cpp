@@ -41,7 +41,8 @@ std::vector<workload_spec> workload_specs(const sizes& s) {
         {"chain", "c", "chain of " + n(s.chain) + " dependent tasks", s.chain},
         {"when_all", "e", "when_all over " + n(s.when_all) + " coroutines", leaves * (leaves - 1) / 2},
         {"producers", "f", n(s.producers) + " outside threads x " + n(s.per_producer) + " empty tasks", 0},
-        {"producer_bodies", "j", n(s.producers) + " threads hand a body of " + n(s.per_producer) + " tasks to the pool", 0},
+        {"producer_bodies", "j", n(s.producers) + " threads hand a body of " + n(s.per_producer) + " tasks to the pool",
+         0},
         {"nested_get", "g", "fib(" + n(s.nested_fib_n) + "), nested submit + blocking get", fib_value(s.nested_fib_n)},
         {"imbalanced", "h", n(s.imbalanced) + " tasks of 1-40 us busy work", std::nullopt},
     };

@@ -13,8 +13,8 @@
 // blocks were last written on another core: each first touch is a miss).
 #include "dftracer/executor/detail/block_pool.hpp"
 
-#include <sys/mman.h>
 #include <pthread.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,11 +30,11 @@ thread_local constinit thread_cache cache{};
 
 namespace {
 
-constexpr std::size_t header_bytes = 128;       // a slab's header: two lines
-constexpr std::size_t segment_slabs = 16;       // slabs mapped at once
-constexpr std::size_t heap_reserve = 2;         // empty slabs a heap keeps
-constexpr std::size_t idle_spare_slabs = 16;    // spare slabs kept by pool_trim()
-constexpr std::uint32_t return_chain = 64;      // blocks sent back per push
+constexpr std::size_t header_bytes = 128;     // a slab's header: two lines
+constexpr std::size_t segment_slabs = 16;     // slabs mapped at once
+constexpr std::size_t heap_reserve = 2;       // empty slabs a heap keeps
+constexpr std::size_t idle_spare_slabs = 16;  // spare slabs kept by pool_trim()
+constexpr std::uint32_t return_chain = 64;    // blocks sent back per push
 
 struct slab {
     // Line 0: read by any thread freeing a block of this slab.
@@ -43,8 +43,8 @@ struct slab {
     std::uint32_t capacity;
     char pad0[64 - sizeof(heap*) - 2 * sizeof(std::uint32_t)];
     // Line 1: the owner heap's lock guards these.
-    free_block* free;  // blocks returned to this slab
-    char* bump;        // never-used blocks: [bump, limit())
+    free_block* free;    // blocks returned to this slab
+    char* bump;          // never-used blocks: [bump, limit())
     std::uint32_t used;  // blocks out of `free` and the bump run
     bool in_partial;
     slab* prev;  // in the owner's partial list of cls, or the spare stack

@@ -45,9 +45,8 @@ private:
     };
     static void give_back(const entry& e) noexcept {
         try {
-            executor_directory::visit(e.serial, [&](const executor& ex) {
-                engine_of(const_cast<executor&>(ex)).give_back_seat(e.seat);
-            });
+            executor_directory::visit(
+                e.serial, [&](const executor& ex) { engine_of(const_cast<executor&>(ex)).give_back_seat(e.seat); });
         } catch (...) {
             // std::function's allocation failed: the seat stays taken, and
             // later threads use the others (or the shared seat).

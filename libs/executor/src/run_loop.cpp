@@ -319,7 +319,7 @@ void scheduler::worker_main(worker& w) {
         bool subscribe(wake_ref) noexcept { return true; }
         void unsubscribe() noexcept {}
         std::uint64_t waited_id() const noexcept { return 0; }
-    std::uint64_t waited_executor() const noexcept { return 0; }
+        std::uint64_t waited_executor() const noexcept { return 0; }
     } target{*this};
     run_until(target, wait_policy::worker_main, &w, nullptr);
     flush_retired(w);
@@ -377,7 +377,7 @@ bool scheduler::wait_all(const clock::time_point* deadline) {
             s.idle_wakers_.erase(std::find(s.idle_wakers_.begin(), s.idle_wakers_.end(), who));
         }
         std::uint64_t waited_id() const noexcept { return 0; }
-    std::uint64_t waited_executor() const noexcept { return 0; }
+        std::uint64_t waited_executor() const noexcept { return 0; }
     } target{*this, w};
     const bool done = run_until(target, w != nullptr ? wait_policy::helping : wait_policy::outside, w, deadline);
     exempt_.fetch_sub(own, std::memory_order_seq_cst);

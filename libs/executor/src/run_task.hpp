@@ -28,9 +28,9 @@ class running_slots {
 public:
     DFTRACER_INLINE_STEP running_slots(worker& w, bool outermost) noexcept
         : w_(w), ctx_(thread_context::get()), outermost_(outermost) {
-        assert(!outermost || (ctx_.depth == 0 && ctx_.current == nullptr &&
-                              w.task_id.load(std::memory_order_relaxed) == 0 &&
-                              w.since_ticks.load(std::memory_order_relaxed) == 0));
+        assert(!outermost ||
+               (ctx_.depth == 0 && ctx_.current == nullptr && w.task_id.load(std::memory_order_relaxed) == 0 &&
+                w.since_ticks.load(std::memory_order_relaxed) == 0));
         if (!outermost) {
             outer_task_ = w.task_id.load(std::memory_order_relaxed);
             outer_since_ = w.since_ticks.load(std::memory_order_relaxed);
@@ -121,9 +121,9 @@ DFTRACER_INLINE_STEP void scheduler::drop_after_run(worker& w, record* rec, run_
     // After a task that ran for long the batch is recorded at once: the
     // lock costs nothing beside such a task, and the finished tasks (their
     // results) are not kept alive through whatever runs next.
-    const bool ran_long = rec->finished_ticks.load(std::memory_order_relaxed) -
-                              rec->started_ticks.load(std::memory_order_relaxed) >=
-                          long_task_ticks_;
+    const bool ran_long =
+        rec->finished_ticks.load(std::memory_order_relaxed) - rec->started_ticks.load(std::memory_order_relaxed) >=
+        long_task_ticks_;
     bool flush_now = false;
     if (first_run) {
         flush_now = w.registry.leave(*rec, refs) || ran_long;

@@ -1,7 +1,6 @@
 // Task flow: submit, queues and wake-ups, running one task, finishing,
 // shutdown. The loops that run tasks and wait live in run_loop.cpp.
 #include "scheduler.hpp"
-#include "run_task.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -9,6 +8,7 @@
 #include <string>
 
 #include "dftracer/executor/executor.hpp"
+#include "run_task.hpp"
 #include "thread_context.hpp"
 
 namespace dftracer::detail {

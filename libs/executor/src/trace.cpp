@@ -97,7 +97,8 @@ long long tid_of(const std::vector<worker_thread>& threads, int worker) {
 void append_metadata(std::string& out, const char* what, int pid, long long tid, const std::string& name) {
     out += "{\"name\":\"";
     out += what;
-    out += "\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid) + ",\"args\":{\"name\":";
+    out +=
+        "\",\"ph\":\"M\",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid) + ",\"args\":{\"name\":";
     append_escaped(out, name);
     out += "}}";
 }

@@ -215,9 +215,7 @@ public:
 
 private:
     /// With lock_ held.
-    void update_own_depth() noexcept {
-        own_depth_.store(local_.size() + taken_.size(), std::memory_order_relaxed);
-    }
+    void update_own_depth() noexcept { own_depth_.store(local_.size() + taken_.size(), std::memory_order_relaxed); }
     /// With inbox_lock_ held.
     void update_inbox_depth() noexcept { inbox_depth_.store(inbox_.size(), std::memory_order_relaxed); }
     /// With lock_ held and taken_ empty: takes every inbox job over at once.

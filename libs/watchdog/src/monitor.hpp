@@ -94,9 +94,9 @@ private:
 struct deadlock_finding {
     std::vector<std::uint64_t> cycle;            ///< see watchdog_report::cycle
     std::vector<std::uint64_t> cycle_executors;  ///< and cycle_executors
-    std::vector<int> workers;          ///< every worker on the chains
-    int lead_worker = -1;              ///< first worker of the cycle, or of the pool
-    std::string chains;                ///< human description of the chains
+    std::vector<int> workers;                    ///< every worker on the chains
+    int lead_worker = -1;                        ///< first worker of the cycle, or of the pool
+    std::string chains;                          ///< human description of the chains
 };
 
 /// Follows every wait-for chain from `pool`'s workers (all of which wait).

@@ -33,8 +33,7 @@ TEST(SubmitBatch, FromInsideATaskAndEmpty) {
                        int sum = 0;
                        for (auto& h : ex.submit_batch(fns)) sum += h.get();
                        return sum;
-                   })
-                     .get();
+                   }).get();
     EXPECT_EQ(total, 100);
     std::vector<std::function<void()>> none;
     EXPECT_TRUE(ex.submit_batch(none).empty());

@@ -1,13 +1,12 @@
 // task_group: waits for its own tasks only, helps while it waits, cancels
 // siblings on the first failure, nests, and waits in its destructor.
-#include "dftracer/executor/task_group.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <stdexcept>
 #include <vector>
 
+#include "dftracer/executor/task_group.hpp"
 #include "test_support.hpp"
 
 using namespace dftracer;
@@ -117,7 +116,7 @@ TEST(TaskGroup, DestructorWaitsForTheGroup) {
 }
 
 namespace {
-task<int> square(int x) { co_return x * x; }
+task<int> square(int x) { co_return x* x; }
 }  // namespace
 
 TEST(TaskGroup, SpawnsCoroutines) {

@@ -123,7 +123,8 @@ TEST(Trace, GzipMembersEndOnLineBoundaries) {
     const auto packed = gzip_members(text, 4096);
     // Each member starts with the gzip magic; there are several of them.
     int members = 0;
-    for (std::size_t at = packed.find("\x1f\x8b\x08"); at != std::string::npos; at = packed.find("\x1f\x8b\x08", at + 3)) {
+    for (std::size_t at = packed.find("\x1f\x8b\x08"); at != std::string::npos;
+         at = packed.find("\x1f\x8b\x08", at + 3)) {
         ++members;
     }
     EXPECT_GE(members, 10);

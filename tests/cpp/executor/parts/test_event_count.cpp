@@ -1,7 +1,5 @@
 // event_count: a notify after published work is never lost, and spinners
 // and the slot watcher absorb the wake-ups they make unnecessary.
-#include "event_count.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,6 +7,7 @@
 #include <thread>
 
 #include "../test_support.hpp"
+#include "event_count.hpp"
 
 using steady = dftracer::clock;
 using dftracer::detail::event_count;

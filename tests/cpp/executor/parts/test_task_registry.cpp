@@ -1,14 +1,14 @@
 // registry_shard: where a started record is (running stack, finished batch,
 // locked list), who moves it, and that a reader holding the lock reaches
 // every such record, alive, at every moment.
-#include "task_registry.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <set>
 #include <thread>
 #include <vector>
+
+#include "task_registry.hpp"
 
 using dftracer::task_state;
 using dftracer::detail::pending_finish;
@@ -26,7 +26,7 @@ struct test_record final : record {
     explicit test_record(std::uint64_t task_id, std::uint32_t refs = 1) {
         id = task_id;
         add_refs_unpublished(refs - 1);  // a record starts with one
-        try_claim();  // started: running
+        try_claim();                     // started: running
     }
     ~test_record() override {
         alive.store(false, std::memory_order_relaxed);

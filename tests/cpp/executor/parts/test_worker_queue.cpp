@@ -1,6 +1,4 @@
 // worker_queue: who may push, pop and steal, and what a thief may see.
-#include "worker_queue.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,6 +6,8 @@
 #include <set>
 #include <thread>
 #include <vector>
+
+#include "worker_queue.hpp"
 
 using dftracer::detail::job;
 using dftracer::detail::worker_queue;

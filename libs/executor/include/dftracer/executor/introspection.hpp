@@ -91,7 +91,7 @@ struct worker_sample {
     /// serial() of the executor that owns waiting_for (it may be another
     /// executor's task), 0 if none.
     std::uint64_t waiting_for_executor = 0;
-    std::uint64_t tasks_run = 0;        ///< monotonic
+    std::uint64_t tasks_run = 0;  ///< monotonic
     std::size_t queue_depth = 0;
     /// The worker thread's pthread_self() value (what Python's
     /// threading.get_ident() reports for it); 0 where unavailable.

@@ -27,7 +27,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-
 #include <new>
 
 // Under AddressSanitizer, records and frames come from operator new: the
