@@ -184,7 +184,7 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
 
 void scheduler::on_idle(worker& w) noexcept {
     w.clock.invalidate();
-    flush_retired(w);
+    w.registry.flush();  // what finished here goes to the history while idle
     if (config_.on_worker_idle) config_.on_worker_idle();
 }
 
@@ -322,7 +322,7 @@ void scheduler::worker_main(worker& w) {
         std::uint64_t waited_executor() const noexcept { return 0; }
     } target{*this};
     run_until(target, wait_policy::worker_main, &w, nullptr);
-    flush_retired(w);
+    w.registry.flush();
     if (config_.on_worker_exit) config_.on_worker_exit();
     ctx = thread_context{};
 }

@@ -118,21 +118,19 @@ DFTRACER_INLINE_STEP void scheduler::drop_after_run(worker& w, record* rec, run_
                                                     bool first_run) noexcept {
     // A finished run left the finish reference too.
     const std::uint32_t refs = held + (left == run_left::nothing ? 0 : 1);
+    if (!first_run && left != run_left::linked_reference) {
+        rec->release(refs);  // not this shard's to keep
+        return;
+    }
     // After a task that ran for long the batch is recorded at once: the
     // lock costs nothing beside such a task, and the finished tasks (their
-    // results) are not kept alive through whatever runs next.
+    // results) are not kept alive through whatever runs next. Read before
+    // the shard takes rec: an unfinished one leaves this thread's hands.
     const bool ran_long =
         rec->finished_ticks.load(std::memory_order_relaxed) - rec->started_ticks.load(std::memory_order_relaxed) >=
         long_task_ticks_;
-    bool flush_now = false;
-    if (first_run) {
-        flush_now = w.registry.leave(*rec, refs) || ran_long;
-    } else if (left == run_left::linked_reference) {
-        flush_now = w.registry.retire(*rec, refs) || ran_long;
-    } else if (refs != 0) {
-        rec->release(refs);
-    }
-    if (flush_now) w.registry.flush();
+    const bool batch_full = first_run ? w.registry.leave(*rec, refs) : w.registry.retire(*rec, refs);
+    if (batch_full || ran_long) w.registry.flush();
 }
 
 DFTRACER_INLINE_STEP bool scheduler::publish_outcome(record& rec, task_state terminal, worker* self,

@@ -324,8 +324,6 @@ private:
     /// whether rec stays in self's registry shard, for drop_after_run() to
     /// batch. The finish reference is left to the caller.
     bool publish_outcome(record& rec, task_state terminal, worker* self, bool own_task) noexcept;
-    /// Records w's finished batch in its history (when w runs out of work).
-    void flush_retired(worker& w) noexcept { w.registry.flush(); }
     std::uint64_t outstanding() const noexcept;
     void notify_idle_waiters();
     /// Wakes wait_all() callers if everything they wait for has finished.

@@ -123,7 +123,9 @@ public:
     registry_shard(const registry_shard&) = delete;
     registry_shard& operator=(const registry_shard&) = delete;
     /// The owner flushed before it exited: nothing is held here.
-    ~registry_shard() { assert(top_.load(std::memory_order_relaxed) == nullptr && batched_ == 0); }
+    ~registry_shard() {
+        assert(top_.load(std::memory_order_relaxed) == nullptr && batch_count_.load(std::memory_order_relaxed) == 0);
+    }
 
     // ---- the owner (the worker thread)
 
@@ -167,7 +169,7 @@ public:
     /// under the lock, then drops the references it held (destructors may
     /// run, outside the lock).
     void flush() noexcept {
-        const std::size_t n = batched_;
+        const std::size_t n = batch_count_.load(std::memory_order_relaxed);
         if (n == 0) return;
         // Released from a copy: a release may run destructors that run and
         // batch tasks here (a task_group's destructor waits, and helps).
@@ -180,7 +182,6 @@ public:
                 history.push(rec, rec.state());
                 done[i] = batch_[i];
             }
-            batched_ = 0;
             batch_count_.store(0, std::memory_order_relaxed);  // readers no longer look
         }
         for (std::size_t i = 0; i < n; ++i) done[i].rec->release(done[i].refs);
@@ -225,9 +226,10 @@ private:
     };
 
     bool append(record& rec, std::uint32_t refs) noexcept {
-        batch_[batched_] = {&rec, refs};
-        batch_count_.store(++batched_, std::memory_order_release);
-        return batched_ == batch_capacity;
+        const std::size_t n = batch_count_.load(std::memory_order_relaxed);
+        batch_[n] = {&rec, refs};
+        batch_count_.store(n + 1, std::memory_order_release);  // the entry, then the count readers go by
+        return n + 1 == batch_capacity;
     }
     bool batch_then_pop(record& rec, std::uint32_t refs) noexcept {
         const bool full = append(rec, refs);
@@ -255,9 +257,8 @@ private:
     /// Owner writes, readers read under the lock (see for_each_live()).
     std::atomic<record*> top_{nullptr};
     std::array<batch_entry, batch_capacity> batch_{};
-    std::size_t batched_ = 0;  // owner's copy of batch_count_
-    std::atomic<std::size_t> batch_count_{0};
-    record* list_head_ = nullptr;  // under the lock
+    std::atomic<std::size_t> batch_count_{0};  // written by the owner only
+    record* list_head_ = nullptr;              // under the lock
 };
 
 }  // namespace dftracer::detail
