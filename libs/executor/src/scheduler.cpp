@@ -112,9 +112,11 @@ DFTRACER_INLINE_STEP bool scheduler::enqueue(pool& p, job j, bool to_back, worke
     return false;
 }
 
-DFTRACER_INLINE_STEP worker& scheduler::next_peer(pool& p, submit_seat& seat) noexcept {
-    const std::uint32_t turn = &seat == &shared_seat_ ? p.round_robin.fetch_add(1, std::memory_order_relaxed)
-                                                      : seat.next_peer++ / inbox_stretch;
+DFTRACER_INLINE_STEP worker& scheduler::next_peer(pool& p, submit_seat& seat, std::uint32_t jobs) noexcept {
+    if (&seat == &shared_seat_)
+        return *p.workers[p.round_robin.fetch_add(1, std::memory_order_relaxed) % p.workers.size()];
+    const std::uint32_t turn = seat.next_peer / inbox_stretch;
+    seat.next_peer += jobs;
     return *p.workers[turn % p.workers.size()];
 }
 
@@ -191,17 +193,19 @@ void scheduler::submit_batch(record* const* recs, std::size_t n, const submit_op
         rec->timeout_ns = options.timeout.count();
         prepare(rec, seat, 2);
     }
-    // Spread over the pool's inboxes (the caller's own pool: its slot takes
-    // one, its peers steal the rest).
+    // Into the pool's inboxes, one lock per inbox touched: a worker of the
+    // pool puts them all into its own (its peers steal from it); any other
+    // thread puts a stretch into each worker's in turn.
+    const bool own = self != nullptr && self->home == &target;
     std::size_t queued = 0;
     try {
-        for (; queued < n; ++queued) {
-            const bool own = self != nullptr && self->home == &target;
-            if (own) {
-                self->queue.push_inbox(reinterpret_cast<job>(recs[queued]));
-            } else {
-                next_peer(target, seat).queue.push_inbox(reinterpret_cast<job>(recs[queued]));
-            }
+        while (queued < n) {
+            const std::size_t count = own ? n - queued : std::min<std::size_t>(inbox_stretch, n - queued);
+            worker& to = own ? *self : next_peer(target, seat, static_cast<std::uint32_t>(count));
+            to.queue.push_inbox_batch(count, [&](auto&& push) {
+                for (std::size_t i = queued; i < queued + count; ++i) push(reinterpret_cast<job>(recs[i]));
+            });
+            queued += count;
         }
     } catch (...) {
         for (std::size_t i = queued; i < n; ++i) {

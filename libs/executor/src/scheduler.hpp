@@ -388,8 +388,8 @@ private:
         return next_task_id_slow(seat);
     }
     std::uint64_t next_task_id_slow(submit_seat& seat) noexcept;
-    /// The worker of `p` whose inbox gets the seat's next push.
-    worker& next_peer(pool& p, submit_seat& seat) noexcept;
+    /// The worker of `p` whose inbox takes the seat's next `jobs` pushes.
+    worker& next_peer(pool& p, submit_seat& seat, std::uint32_t jobs = 1) noexcept;
     submit_seat shared_seat_;
     outside_seats outside_seats_;
     /// Task ids: seats reserve blocks of ids so submitting does not contend
