@@ -2,6 +2,7 @@
 #include "dftracer/executor/executor.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "dftracer/executor/extension.hpp"
 #include "dftracer/executor/task_group.hpp"
@@ -70,10 +71,19 @@ std::vector<task_deadline> executor::deadlines() const { return impl_->deadlines
 std::optional<task_info> executor::find_task(std::uint64_t id) const { return impl_->find_task(id); }
 
 bool executor::request_stop(std::uint64_t id) {
-    return impl_->with_record(id, [](detail::record& rec, bool) { rec.request_stop(); });
+    // A queue keeps a cancelled or failed task's entry until a worker skips
+    // it: such a task is found but finished.
+    bool asked = false;
+    impl_->with_record(id, [&](detail::record& rec, bool) {
+        if (rec.done()) return;
+        rec.request_stop();
+        asked = true;
+    });
+    return asked;
 }
 
 bool executor::fail_task(std::uint64_t id, std::exception_ptr error) {
+    if (!error) throw std::invalid_argument("fail_task: the error must not be null");
     bool failed = false;
     impl_->with_record(id, [&](detail::record& rec, bool started) {
         rec.request_stop();

@@ -331,6 +331,10 @@ void scheduler::worker_main(worker& w) {
 
 bool scheduler::wait(record& rec, const clock::time_point* deadline) {
     if (rec.done()) return true;
+    // Without a deadline this wait could never end.
+    if (deadline == nullptr && thread_context::get().current == &rec) {
+        throw std::logic_error("a task cannot wait for its own result");
+    }
     record_target target{rec};
     worker* w = current_worker();
     if (w == nullptr) return run_until(target, wait_policy::outside, nullptr, deadline);
@@ -340,6 +344,10 @@ bool scheduler::wait(record& rec, const clock::time_point* deadline) {
 }
 
 bool scheduler::wait_group(group_state& group, const clock::time_point* deadline) {
+    const record* current = thread_context::get().current;
+    if (deadline == nullptr && current != nullptr && current->group == &group && !group.idle()) {
+        throw std::logic_error("a task cannot wait for the group it belongs to");
+    }
     group_target target{group};
     worker* w = current_worker();
     return run_until(target, w != nullptr ? wait_policy::helping : wait_policy::outside, w, deadline);
@@ -415,6 +423,7 @@ bool scheduler::reschedule(coroutine_place place, std::coroutine_handle<> h, poo
     if (place.root == nullptr) {
         throw std::logic_error("resume_on()/yield() need a coroutine spawned on an executor");
     }
+    if (!is_pool(kind)) throw std::invalid_argument(bad_pool_message);
     worker* w = current_worker();
     if (!always_hop && w != nullptr && w->home->kind == kind) return false;
     if (place.on != nullptr) {

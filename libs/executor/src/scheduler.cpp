@@ -144,6 +144,7 @@ void scheduler::submit(record* rec, submit_options&& options, bool adopt_caller_
     };
     if (!accepting_.load(std::memory_order_acquire)) refuse(executor_shut_down());
     if (options.timeout.count() < 0) refuse(std::invalid_argument("timeout must be >= 0"));
+    if (!is_pool(options.pool)) refuse(std::invalid_argument(bad_pool_message));
     if (!options.name.empty()) rec->name = std::move(options.name);  // most tasks have none
     rec->pool = options.pool;
     rec->timeout_ns = options.timeout.count();
@@ -183,6 +184,7 @@ void scheduler::submit_batch(record* const* recs, std::size_t n, const submit_op
     if (n == 0) return;
     if (!accepting_.load(std::memory_order_acquire)) throw executor_shut_down();
     if (options.timeout.count() < 0) throw std::invalid_argument("timeout must be >= 0");
+    if (!is_pool(options.pool)) throw std::invalid_argument(bad_pool_message);
     worker* self = current_worker();
     submit_seat& seat = submitting_seat(self);
     pool& target = pool_of(options.pool);

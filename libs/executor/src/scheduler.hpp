@@ -45,6 +45,11 @@ class executor;
 
 namespace dftracer::detail {
 
+/// Whether `kind` names one of the two pools (a pool_kind cast from an
+/// arbitrary number may not).
+inline bool is_pool(pool_kind kind) noexcept { return kind == pool_kind::compute || kind == pool_kind::io; }
+inline constexpr const char* bad_pool_message = "pool must be pool_kind::compute or pool_kind::io";
+
 /// What a queued job asks for, in its pointer's two low bits: start a task
 /// (its record), resume a task's suspended main chain (its record), or run
 /// a strand (strand.hpp).

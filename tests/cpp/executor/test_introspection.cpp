@@ -190,7 +190,7 @@ TEST(Introspection, FailTaskReleasesWaitersWhileBodyRuns) {
     ASSERT_TRUE(gate.wait_held());
     EXPECT_TRUE(ex.fail_task(h.id(), std::make_exception_ptr(task_timeout("too slow"))));
     EXPECT_THROW(h.get(), task_timeout);
-    EXPECT_FALSE(ex.fail_task(h.id(), nullptr));
+    EXPECT_FALSE(ex.fail_task(h.id(), std::make_exception_ptr(std::runtime_error("again"))));
     gate.open();
     ex.wait_all();
     EXPECT_EQ(ex.counts().failed, 1u);

@@ -168,6 +168,7 @@ public:
     /// Fails a running or queued task with `error` now, releasing its waiters,
     /// and requests it to stop. The body keeps running until it returns; its
     /// result is dropped. False if the task is unknown or already finished.
+    /// Throws std::invalid_argument for a null `error`.
     bool fail_task(std::uint64_t id, std::exception_ptr error);
 
     /// The executor whose worker is the calling thread, or null.

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -40,7 +41,12 @@ class task_group {
 public:
     explicit task_group(executor& ex) : ex_(ex), state_(new detail::group_state) {}
     ~task_group() {
-        detail::wait_group(ex_, *state_, nullptr);
+        try {
+            detail::wait_group(ex_, *state_, nullptr);
+        } catch (const std::logic_error&) {
+            // Destroyed by one of its own tasks: the group cannot finish
+            // first. Its tasks keep the shared state alive.
+        }
         state_->release();
     }
     task_group(const task_group&) = delete;
@@ -80,7 +86,9 @@ public:
     /// Blocks until every task of the group finished (including tasks
     /// submitted into it meanwhile), then rethrows the group's first
     /// failure, if any. Afterwards the group is empty, not cancelled, and
-    /// may be used again.
+    /// may be used again. Throws std::logic_error when called by a task of
+    /// the group (the group could never finish first; wait_for() just times
+    /// out).
     void wait() {
         detail::wait_group(ex_, *state_, nullptr);
         finish_wait();

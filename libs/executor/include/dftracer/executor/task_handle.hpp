@@ -51,6 +51,8 @@ public:
     /// Blocks until the task is terminal. Does not throw the task's error.
     /// Outside the executor's workers, the caller first watches the task for
     /// about 25 us (a short task then needs no sleep and wake-up), then sleeps.
+    /// Throws std::logic_error when called by the task itself (wait() and
+    /// get() could never return; wait_for() just times out).
     void wait() const { detail::wait_record(checked(), nullptr); }
     /// Blocks at most `timeout`; true if the task is terminal. On a worker
     /// of the task's executor the wait helps: it may run the awaited task (or

@@ -9,8 +9,10 @@
 #include <coroutine>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -397,12 +399,27 @@ public:
     pending_finish store_value() noexcept { return begin_finish() ? pending_finish::completed : pending_finish::none; }
 };
 
+template <class F>
+inline constexpr bool is_std_function = false;
+template <class R, class... Args>
+inline constexpr bool is_std_function<std::function<R(Args...)>> = true;
+
+/// Throws std::invalid_argument for a callable that is empty by its type's
+/// own measure (a null function pointer, an empty std::function): it is
+/// refused at the call, not found out when a worker runs it.
+template <class F>
+void check_callable(const F& fn) {
+    if constexpr (std::is_pointer_v<F> || std::is_member_pointer_v<F> || is_std_function<F>) {
+        if (!fn) throw std::invalid_argument("task body is empty (a null function or an empty std::function)");
+    }
+}
+
 /// A record whose body is a callable run once.
 template <class T, class F>
 class callable_record final : public value_record<T> {
 public:
-    explicit callable_record(F&& fn) : fn_(std::move(fn)) {}
-    explicit callable_record(const F& fn) : fn_(fn) {}
+    explicit callable_record(F&& fn) : fn_((check_callable(fn), std::move(fn))) {}
+    explicit callable_record(const F& fn) : fn_((check_callable(fn), fn)) {}
 
     /// Leaves the outcome to the caller (the scheduler publishes it).
     pending_finish run() noexcept override {
