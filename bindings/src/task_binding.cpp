@@ -155,6 +155,9 @@ void bind_task(nb::module_& m) {
             },
             nb::arg("fn"), nb::arg("task_object"), "Call fn(task_object) once the task finishes (now, if it has).")
         .def(
+            "note_awaited", [](const Task& t) { note_awaited(*t.handle.raw()); },
+            "Say that a coroutine task awaits this one (see note_awaited() in the C++ extension point).")
+        .def(
             "resolve_deferred",
             [](const Task& t, nb::handle value, nb::handle error) {
                 auto* rec = dynamic_cast<python_record*>(t.handle.raw());

@@ -19,6 +19,30 @@ def test_nested_submit_and_wait_many_levels_on_one_thread(rt1):
     assert rt1.submit(nest, 60).get(timeout=GENEROUS) == 60
 
 
+def test_nested_waits_alternating_between_pools_on_one_thread_each(rt1):
+    # Past the depth at which a waiting worker runs only its own children,
+    # the task it must run next was submitted by the other pool's worker.
+    def step(depth):
+        if depth == 0:
+            return 0
+        submit = rt1.submit_io if depth % 2 else rt1.submit
+        return submit(step, depth - 1).get() + 1
+
+    assert rt1.submit(step, 40).get(timeout=GENEROUS) == 40
+
+
+def test_nested_waits_through_coroutine_tasks(rt):
+    # A plain task waits for a coroutine task, which awaits a plain task,
+    # and so on: the coroutines' submits come from the event loop's thread.
+    def plain(depth):
+        return 0 if depth == 0 else rt.submit(awaiting, depth - 1).get() + 1
+
+    async def awaiting(depth):
+        return 0 if depth == 0 else (await rt.submit(plain, depth - 1)) + 1
+
+    assert rt.submit(plain, 60).get(timeout=GENEROUS) == 60
+
+
 def test_fan_out_inside_tasks_on_one_thread(rt1):
     def leaf(i):
         return i

@@ -152,4 +152,20 @@ private:
     std::atomic<std::size_t> next_{0};
 };
 
+/// Whom a wait wakes when its target is reached: a worker (through its
+/// pool's event count) or a thread outside the pools (its parker).
+struct wake_ref {
+    event_count* sleep = nullptr;
+    std::size_t index = 0;
+    parker* park = nullptr;
+    void wake() const noexcept {
+        if (park != nullptr) {
+            park->unpark();
+        } else {
+            sleep->wake(index);
+        }
+    }
+    bool operator==(const wake_ref&) const = default;
+};
+
 }  // namespace dftracer::detail

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "awaited_board.hpp"
 #include "dftracer/executor/extension.hpp"
 #include "dftracer/executor/task_group.hpp"
 #include "dftracer/executor/trace.hpp"
@@ -206,5 +207,7 @@ void submit_record(executor& ex, task_record& rec, submit_options options) {
 }
 
 bool wait_for_record(task_record& rec, const clock::time_point* deadline) { return detail::wait_record(rec, deadline); }
+
+void note_awaited(task_record& rec) noexcept { detail::awaited_board::instance().note(rec); }
 
 }  // namespace dftracer

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "awaited_board.hpp"
 #include "dftracer/executor/detail/submit.hpp"
 #include "run_task.hpp"
 #include "scheduler.hpp"
@@ -40,7 +41,7 @@ struct resume_waiter final : waiter {
     std::coroutine_handle<> continuation;
     pool_kind pool;
     void notify() noexcept override {
-        resume_later(place, continuation, pool);
+        place.root->owner->resume_after_wait(place, continuation, pool);
         delete this;
     }
 };
@@ -132,6 +133,9 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
             if (!w->queue.pop_own(j) && !try_steal(*w, j, true)) j = 0;
         } else if (!w->queue.pop_own_child(j)) {
             j = 0;
+            // Deep: besides its own children, only what a worker elsewhere
+            // is blocked on (awaited_board.hpp).
+            if (run_listed(*w)) continue;
         }
         if (j == 0) {
             on_idle(*w);
@@ -173,8 +177,16 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
             }
         } else if (!target.done()) {
             // It would not run unrelated work if woken: it must not absorb
-            // wake-ups meant for idle workers.
-            p.sleep.park_unannounced(static_cast<std::size_t>(w->index), deadline);
+            // wake-ups meant for idle workers. A task of its pool listed as
+            // awaited wakes it.
+            const awaited_board::helper self{wake_ref{&p.sleep, static_cast<std::size_t>(w->index), nullptr}, this,
+                                             p.kind};
+            auto& board = awaited_board::instance();
+            const bool joined = board.join(self);
+            if (!board.has_listed(this, p.kind)) {
+                p.sleep.park_unannounced(static_cast<std::size_t>(w->index), deadline);
+            }
+            if (joined) board.leave(self);
         }
         w->waiting_in.store(outer_waiting_in, std::memory_order_relaxed);
         w->waiting_for.store(outer_waiting, std::memory_order_release);
@@ -273,7 +285,6 @@ bool scheduler::idle_sleep(worker& w, bool watching) {
     constexpr auto trim_after = std::chrono::seconds(1);
     pool& p = *w.home;
     const auto index = static_cast<std::size_t>(w.index);
-    auto exit_ready = [&] { return stopping_.load(std::memory_order_acquire) && outstanding() == 0; };
     p.sleep.prepare_wait(index);
     if (p.has_queued_work(false) || exit_ready()) {
         p.sleep.cancel_wait(index);
@@ -315,12 +326,15 @@ void scheduler::worker_main(worker& w) {
     struct shutdown_target {
         static constexpr bool cheap_to_check() { return false; }
         scheduler& s;
-        bool done() const noexcept { return s.stopping_.load(std::memory_order_acquire) && s.outstanding() == 0; }
+        pool& p;
+        // A job queued after this worker last looked (a suspension's
+        // resumption, whose end the worker may already see) keeps it.
+        bool done() const noexcept { return s.exit_ready() && !p.has_queued_work(); }
         bool subscribe(wake_ref) noexcept { return true; }
         void unsubscribe() noexcept {}
         std::uint64_t waited_id() const noexcept { return 0; }
         std::uint64_t waited_executor() const noexcept { return 0; }
-    } target{*this};
+    } target{*this, *w.home};
     run_until(target, wait_policy::worker_main, &w, nullptr);
     w.registry.flush();
     if (config_.on_worker_exit) config_.on_worker_exit();
@@ -340,7 +354,18 @@ bool scheduler::wait(record& rec, const clock::time_point* deadline) {
     if (w == nullptr) return run_until(target, wait_policy::outside, nullptr, deadline);
     // Run the awaited task here if nobody started it yet.
     if (claim_inline(*w, rec) && rec.done()) return true;
+    // Another pool's or executor's task, still queued: its own pool's deep
+    // waiters may run it.
+    awaited_board::instance().note(rec);
     return run_until(target, wait_policy::helping, w, deadline);
+}
+
+bool scheduler::run_listed(worker& w) {
+    record* rec = awaited_board::instance().take(this, w.home->kind);
+    if (rec == nullptr) return false;
+    claim_inline(w, *rec);  // false if someone else claimed it first
+    rec->release();
+    return true;
 }
 
 bool scheduler::wait_group(group_state& group, const clock::time_point* deadline) {
@@ -407,11 +432,22 @@ bool scheduler::await(record& rec, coroutine_place place, std::coroutine_handle<
     }
     worker* w = current_worker();
     if (w != nullptr && claim_inline(*w, rec) && rec.done()) return false;
+    awaited_board::instance().note(rec);  // as for a blocking wait
     // The coroutine continues on its own executor (which may differ from
     // the awaited task's), on the pool it is running on now.
     hold_root(place);
-    auto* node = new resume_waiter(place, continuation, suspension_pool(place.root));
+    resume_waiter* node = nullptr;
+    try {
+        node = new resume_waiter(place, continuation, suspension_pool(place.root));
+    } catch (...) {
+        drop_root(place);
+        throw;
+    }
+    // Counted by the coroutine's executor (this is the awaited task's).
+    scheduler& home = *place.root->owner;
+    home.begin_suspension();
     if (!rec.add_waiter(*node)) {
+        home.end_suspension();
         delete node;
         drop_root(place);
         return false;

@@ -5,6 +5,7 @@
 
 #include <cassert>
 
+#include "awaited_board.hpp"
 #include "scheduler.hpp"
 #include "thread_context.hpp"
 
@@ -138,6 +139,7 @@ DFTRACER_INLINE_STEP bool scheduler::publish_outcome(record& rec, task_state ter
     const bool started = rec.was_started();
     rec.finished_ticks.store(own_task ? self->clock.finish() : now_ticks(), std::memory_order_relaxed);
     rec.set_terminal(terminal);
+    awaited_board::finished(rec);
     // Before waking waiters: whoever sees the task finished also sees what
     // the binding recorded about it (e.g. Python's get_failed()).
     rec.on_terminal(terminal);
@@ -164,7 +166,7 @@ DFTRACER_INLINE_STEP bool scheduler::publish_outcome(record& rec, task_state ter
     // cancelled tasks, this worker checks again when it skips them or runs
     // dry), so it skips the check, which reads every worker's counters.
     if (self == nullptr || self->queue.size() == 0) check_idle_waiters();
-    if (stopping_.load(std::memory_order_acquire) && outstanding() == 0) wake_all();
+    if (exit_ready()) wake_all();
     return stays_linked;
 }
 

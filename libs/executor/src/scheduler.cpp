@@ -239,18 +239,39 @@ void scheduler::push(pool_kind kind, job j, bool to_back) {
     announce(p, enqueue(p, j, to_back, self, seat_of(self)));
 }
 
-void scheduler::push_from_elsewhere(pool_kind kind, job j) {
+void scheduler::push_from_elsewhere(pool_kind kind, job j, bool ends_suspension) {
     worker* self = current_worker();
     pool& p = pool_of(kind);
     if (self != nullptr) {  // one of ours: the destructor joins it first
         announce(p, enqueue(p, j, false, self, self->seat));
+        if (ends_suspension) end_suspension();
         return;
     }
     // Counted before the job is queued, so whoever sees it run (and may then
     // destroy this scheduler) also sees the count.
     pushes_from_elsewhere_.fetch_add(1, std::memory_order_relaxed);
     announce(p, enqueue(p, j, false, nullptr, shared_seat_));
+    if (ends_suspension) end_suspension();  // queued first: workers that see it end see the job
     pushes_from_elsewhere_.fetch_sub(1, std::memory_order_release);
+}
+
+void scheduler::end_suspension() noexcept {
+    // The last one during shutdown: workers waiting for it may exit now.
+    if (suspended_.fetch_sub(1, std::memory_order_seq_cst) == 1 && stopping_.load(std::memory_order_seq_cst)) {
+        wake_all();
+    }
+}
+
+void scheduler::resume_after_wait(coroutine_place place, std::coroutine_handle<> continuation,
+                                  pool_kind pool) noexcept {
+    // As resume_later() (strand.cpp), counting the suspension's end.
+    if (place.on == nullptr) {
+        place.root->resume_point = continuation;
+        push_from_elsewhere(pool, resume_job(place.root), true);
+    } else {
+        place.on->resume_point = continuation;
+        push_from_elsewhere(pool, strand_job(place.on), true);
+    }
 }
 
 void scheduler::queue_strands(record* root, strand* const* strands, std::size_t n) {

@@ -157,22 +157,6 @@ public:
     bool has_queued_work(bool include_slots = true) const noexcept;
 };
 
-/// Whom a wait wakes when its target is reached: a worker (through its
-/// pool's event count) or a thread outside the pools (its parker).
-struct wake_ref {
-    event_count* sleep = nullptr;
-    std::size_t index = 0;
-    parker* park = nullptr;
-    void wake() const noexcept {
-        if (park != nullptr) {
-            park->unpark();
-        } else {
-            sleep->wake(index);
-        }
-    }
-    bool operator==(const wake_ref&) const = default;
-};
-
 /// How run_until() runs and sleeps (see run_loop.cpp).
 enum class wait_policy : std::uint8_t {
     /// A worker's main loop: runs any job; when idle spins, then sleeps as
@@ -210,7 +194,26 @@ public:
     /// coroutine of this one): the job can run, and this executor be
     /// destroyed, before push() returns, so the destructor waits for such
     /// calls to leave.
-    void push_from_elsewhere(pool_kind kind, job j);
+    /// With `ends_suspension`, the job resumes a suspension counted by
+    /// begin_suspension(), which ends once the job is queued.
+    void push_from_elsewhere(pool_kind kind, job j, bool ends_suspension = false);
+    /// A coroutine of this executor suspends until a task (of any executor)
+    /// finishes. Until the suspension ends (resume_after_wait(), or
+    /// end_suspension() if it did not suspend after all) the workers stay:
+    /// a task that fails or times out stops counting as outstanding while
+    /// still suspended, and the task it awaits may finish after shutdown
+    /// and requeue it then. Called on the coroutine's worker.
+    void begin_suspension() noexcept { suspended_.fetch_add(1, std::memory_order_relaxed); }
+    void end_suspension() noexcept;
+    /// Requeues a coroutine at `continuation` (as resume_later()) and ends
+    /// its suspension. Any thread.
+    void resume_after_wait(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept;
+    /// Shutdown began and nothing is left that could run here: no task
+    /// outstanding, no coroutine suspended.
+    bool exit_ready() const noexcept {
+        return stopping_.load(std::memory_order_seq_cst) && outstanding() == 0 &&
+               suspended_.load(std::memory_order_seq_cst) == 0;
+    }
     /// Finishes rec from outside its run (cancel, fail_task, a binding's
     /// deferred resolve): the winner of begin_finish()/begin_cancel() calls
     /// it once.
@@ -292,6 +295,10 @@ private:
     bool try_steal(worker& w, job& out, bool look_at_slots);
     /// Runs rec on this worker now if nobody started it (same pool only).
     bool claim_inline(worker& w, record& rec);
+    /// Runs a task of w's pool that a worker elsewhere is blocked on
+    /// (awaited_board.hpp). True if it found one (someone may have claimed
+    /// it first).
+    bool run_listed(worker& w);
 
     // ---- queues and wake-ups
     /// Queues j; returns whether it went into the caller's own-job slot.
@@ -367,6 +374,8 @@ private:
     std::atomic<bool> stopping_{false};
     /// push_from_elsewhere() calls under way (~scheduler() waits for none).
     std::atomic<std::uint32_t> pushes_from_elsewhere_{0};
+    /// Suspensions begun and not ended (begin_suspension()).
+    std::atomic<std::uint64_t> suspended_{0};
     std::once_flag join_once_;
 
     // Submit seats (submit_seat.hpp): each worker's, the outside threads'

@@ -46,6 +46,14 @@ void drop_root(coroutine_place place) noexcept {
     if (place.on == nullptr) place.root->release();
 }
 
+void begin_suspension(coroutine_place place) noexcept { place.root->owner->begin_suspension(); }
+
+void end_suspension(coroutine_place place) noexcept { place.root->owner->end_suspension(); }
+
+void resume_after_wait(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept {
+    place.root->owner->resume_after_wait(place, continuation, pool);
+}
+
 bool take_back(strand& s) noexcept { return s.root->owner->take_back(s); }
 
 void resume_later(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept {

@@ -144,6 +144,9 @@ class TaskHandle(Generic[T]):
                     raise
 
         self.add_done_callback(transfer)
+        # While it is queued, deeply nested waiters of its pool may run it: a
+        # chain of waits that passes through this coroutine still ends.
+        self._task.note_awaited()
         return (yield from future)
 
     def __eq__(self, other: object) -> bool:

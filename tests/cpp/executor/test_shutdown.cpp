@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "dftracer/executor/executor.hpp"
+#include "dftracer/executor/when_all.hpp"
 #include "test_support.hpp"
 
 using namespace dftracer;
@@ -156,4 +157,70 @@ TEST(Shutdown, SubmittersRacingShutdownLeaveCountsOfAcceptedTasksOnly) {
         }
         ASSERT_EQ(alive.use_count(), 1) << "a task outlived its executor in round " << round;
     }
+}
+
+namespace {
+
+/// Sets a flag when the coroutine's frame ends, normally or not: a failed
+/// task's next co_await throws (a cancellation point).
+struct sets_on_exit {
+    std::atomic<bool>& flag;
+    ~sets_on_exit() { flag = true; }
+};
+
+task<int> await_one(task_handle<int> h, test::event& started, std::atomic<bool>& ended) {
+    const sets_on_exit guard{ended};
+    started.set();
+    co_return co_await h;
+}
+
+task<int> await_all(std::vector<task_handle<int>> hs, test::event& started, std::atomic<bool>& ended) {
+    const sets_on_exit guard{ended};
+    started.set();
+    const auto values = co_await when_all(std::move(hs));
+    co_return values[0];
+}
+
+/// A coroutine of `ex` fails (as a timeout fails it) while it awaits a task
+/// of another executor; `ex` shuts down, then that task finishes. Before the
+/// fix the workers left at once (the failed task no longer counted), so the
+/// resumption went into a queue nobody ran, or into a destroyed executor.
+template <class Await>
+void failed_coroutine_resumes_after_shutdown(Await await_slow) {
+    executor other(executor_config{.threads = 1, .io_threads = 1});
+    test::gate slow_gate;
+    auto slow = other.submit([&] {
+        slow_gate.hold();
+        return 5;
+    });
+    ASSERT_TRUE(slow_gate.wait_held());
+    std::atomic<bool> ended{false};
+    test::event started, exited;
+    {
+        executor ex(executor_config{.threads = 1, .io_threads = 1, .on_worker_exit = [&] { exited.set(); }});
+        auto co = ex.spawn(await_slow(slow, started, ended));
+        ASSERT_TRUE(started.wait());  // running: failed, it runs on
+        ASSERT_TRUE(ex.fail_task(co.id(), std::make_exception_ptr(std::runtime_error("timed out"))));
+        ex.shutdown(true, false);
+        // The workers stay while the coroutine is suspended (before the fix
+        // they had left by now).
+        EXPECT_FALSE(exited.wait(std::chrono::milliseconds(200)));
+        slow_gate.open();
+    }  // joins the workers, once the coroutine ran to its end
+    EXPECT_TRUE(ended.load());
+    EXPECT_EQ(slow.get(), 5);
+}
+
+}  // namespace
+
+TEST(Shutdown, FailedCoroutineAwaitingAnotherExecutorStillResumes) {
+    failed_coroutine_resumes_after_shutdown([](task_handle<int> h, test::event& started, std::atomic<bool>& ended) {
+        return await_one(std::move(h), started, ended);
+    });
+}
+
+TEST(Shutdown, FailedCoroutineInWhenAllOverHandlesStillResumes) {
+    failed_coroutine_resumes_after_shutdown([](task_handle<int> h, test::event& started, std::atomic<bool>& ended) {
+        return await_all(std::vector<task_handle<int>>{std::move(h)}, started, ended);
+    });
 }

@@ -25,6 +25,35 @@ TEST(Waiting, NestedSubmitAndWait100LevelsOnOneThread) {
     EXPECT_EQ(h.get(), 100);
 }
 
+// Waits that alternate between two executors (or two pools) of one thread
+// each: past the nesting depth at which a waiting worker runs only its own
+// children, the task it must run for the chain to go on was submitted by
+// the other side's worker. 40 levels: 20 on each worker, far past it.
+TEST(Waiting, ChainAlternatingBetweenTwoOneThreadExecutorsFinishes) {
+    executor a(executor_config{.threads = 1, .io_threads = 1});
+    executor b(executor_config{.threads = 1, .io_threads = 1});
+    std::function<int(int)> step = [&](int depth) -> int {
+        if (depth == 0) return 0;
+        executor& next = depth % 2 != 0 ? a : b;
+        return next.submit([&, depth] { return step(depth - 1); }).get() + 1;
+    };
+    auto h = a.submit([&] { return step(40); });
+    ASSERT_TRUE(h.wait_for(test::generous));
+    EXPECT_EQ(h.get(), 40);
+}
+
+TEST(Waiting, ChainAlternatingBetweenPoolsOfOneThreadFinishes) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    std::function<int(int)> step = [&](int depth) -> int {
+        if (depth == 0) return 0;
+        const pool_kind next = depth % 2 != 0 ? pool_kind::io : pool_kind::compute;
+        return ex.submit([&, depth] { return step(depth - 1); }, {.pool = next}).get() + 1;
+    };
+    auto h = ex.submit([&] { return step(40); });
+    ASSERT_TRUE(h.wait_for(test::generous));
+    EXPECT_EQ(h.get(), 40);
+}
+
 TEST(Waiting, FanOutAndWaitInsideTasksOnOneThread) {
     executor ex(executor_config{.threads = 1, .io_threads = 1});
     auto h = ex.submit([&] {

@@ -134,7 +134,10 @@ public:
 
     /// Stops accepting work. drain=true runs everything already queued;
     /// drain=false cancels queued tasks (their handles report cancelled).
-    /// Running tasks always finish. With wait=true it blocks until the workers
+    /// Running tasks always finish, and so do suspended coroutines (a failed
+    /// or timed-out one included: the workers stay until the tasks they
+    /// await, of any executor, have finished and resumed them). With
+    /// wait=true it blocks until the workers
     /// exit, except when called from a worker of this executor (then it
     /// returns at once and a later call or the destructor joins). Safe to call
     /// more than once.

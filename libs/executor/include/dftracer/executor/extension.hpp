@@ -55,5 +55,12 @@ void submit_record(executor& ex, task_record& rec, submit_options options);
 /// work meanwhile (so a task waiting on another executor's task keeps its
 /// own pool going).
 bool wait_for_record(task_record& rec, const clock::time_point* deadline);
+/// Tells the executor that a task awaits rec without blocking a thread (a
+/// coroutine on a binding's event loop). While rec stays queued, workers of
+/// its pool nested deep in waits of their own may run it, as they do for a
+/// task that a blocked worker of another pool waits for: chains of waits
+/// through coroutines then end too. Non-blocking (one short process-wide
+/// lock while rec is queued); thread-safe.
+void note_awaited(task_record& rec) noexcept;
 
 }  // namespace dftracer

@@ -75,11 +75,13 @@ public:
         // resume the coroutine before it is allowed to suspend.
         remaining_.store(n + 1, std::memory_order_relaxed);
         hold_root(place_);  // the requeue's, if a task resumes it
+        begin_suspension(place_);
         for (std::size_t i = 0; i < n; ++i) {
             nodes_[i].join = this;
             if (!records[i]->add_callback(nodes_[i])) remaining_.fetch_sub(1, std::memory_order_acq_rel);
         }
         if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            end_suspension(place_);
             drop_root(place_);
             return false;
         }
@@ -95,7 +97,7 @@ private:
     void one_done() noexcept {
         if (remaining_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
         // The last: the coroutine may run (and free this) once requeued.
-        resume_later(place_, continuation_, pool_);
+        resume_after_wait(place_, continuation_, pool_);
     }
 
     std::atomic<std::size_t> remaining_{0};

@@ -255,6 +255,9 @@ public:
     int live_shard = -1;
     /// In its shard's locked list (read and written under the shard's lock).
     bool in_live_list = false;
+    /// Listed on the awaited board (src/awaited_board.hpp), which holds a
+    /// reference meanwhile; written under the board's lock.
+    std::atomic<bool> on_awaited_board{false};
     /// The task_group this task belongs to (one reference held), or null.
     /// Set before the record is queued.
     group_state* group = nullptr;

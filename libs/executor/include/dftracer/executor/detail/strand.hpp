@@ -58,6 +58,16 @@ void drop_root(coroutine_place place) noexcept;
 /// over the reference hold_root() added. Callable from any thread.
 void resume_later(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept;
 
+/// A suspension until tasks finish (of any executor): begin_suspension()
+/// before the coroutine can be resumed, then exactly one of
+/// end_suspension() (it did not suspend after all) or resume_after_wait()
+/// (resume_later(), and the suspension ends). The coroutine's executor
+/// keeps its workers until every suspension has ended, so a task finishing
+/// after a shutdown still resumes into a live executor.
+void begin_suspension(coroutine_place place) noexcept;
+void end_suspension(coroutine_place place) noexcept;
+void resume_after_wait(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept;
+
 /// Queues the n strands (resume points and roots set) on the pool of the
 /// calling worker, as the newest jobs of its own queue, strands[0] to run
 /// first (a caller that is not a worker of the root's executor: on the
