@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import CancelledError
 
 import pytest
 
@@ -64,6 +65,62 @@ def test_shutdown_cancel_pending(rt1):
     with pytest.raises(RuntimeError, match="Runtime is shut down"):
         rt1.submit(print)
     rt1.shutdown()  # twice is fine
+
+
+def test_shutdown_cancel_pending_cancels_a_coroutine_that_would_never_end():
+    rt = dft.Runtime(threads=1, io_threads=1)
+    started = threading.Event()
+
+    async def waits_forever():
+        import asyncio
+        started.set()
+        await asyncio.Event().wait()
+
+    handle = rt.submit(waits_forever)
+    assert started.wait(GENEROUS)
+    t = threading.Thread(target=rt.shutdown, kwargs={"cancel_pending": True}, daemon=True)
+    t.start()
+    t.join(GENEROUS)
+    assert not t.is_alive(), "shutdown(cancel_pending=True) waited for a suspended coroutine"
+    with pytest.raises(CancelledError):
+        handle.get(timeout=GENEROUS)
+
+
+def test_runtime_collected_without_shutdown_ends_its_event_loop_thread():
+    import gc
+
+    async def one():
+        return 1
+
+    before = {t for t in threading.enumerate() if t.name == "dftracer-asyncio"}
+    for _ in range(3):
+        rt = dft.Runtime(threads=1, io_threads=1, watchdog=False)
+        assert rt.submit(one).get(timeout=GENEROUS) == 1
+        del rt
+    gc.collect()
+    assert wait_until(lambda: {t for t in threading.enumerate() if t.name == "dftracer-asyncio"} <= before)
+
+
+def test_failures_during_the_exit_drain_are_reported():
+    # The fan-out of composing.rst, left running as the script ends: its
+    # inner submits are refused (intake stops at exit) and it fails after
+    # nobody can look at its handle any more.
+    result = run_python(
+        """
+        import threading
+        import dftracer.utils as dft
+        rt = dft.Runtime(threads=2, io_threads=1)
+        go = threading.Event()
+        def parse_file(n):
+            go.wait()
+            return sum(rt.submit(abs, -i).get() for i in range(n))
+        rt.submit(parse_file, 10, name="parse_file")
+        threading.Timer(0.2, go.set).start()
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 task(s) failed during interpreter exit" in result.stderr
+    assert "parse_file" in result.stderr and "Runtime is shut down" in result.stderr
 
 
 def test_shutdown_from_inside_a_task(rt):

@@ -16,6 +16,10 @@ ends. Contract:
   (a timed-out one, or tasks they spawned) by throwing ``CancelledError``
   into them, waits for them to finish (their ``finally`` blocks run), and
   only then stops the loop.
+- After :meth:`CoroutineBridge.cancel_all` every coroutine task ends
+  cancelled: those on the loop get ``CancelledError`` thrown in, those
+  starting later are closed unrun. A coroutine cancelled before its first
+  step still resolves its task.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
 import threading
 import time
 from collections.abc import Coroutine
@@ -49,6 +54,7 @@ class CoroutineBridge:
         self._thread: Optional[threading.Thread] = None
         self._in_flight: set[_core.Task] = set()
         self._stopped = False  # stop() began: never start a loop again
+        self._cancelling = False  # cancel_all() began: cancel every coroutine
 
     @property
     def thread(self) -> Optional[threading.Thread]:
@@ -80,17 +86,37 @@ class CoroutineBridge:
 
     def _start(self, coro: Coroutine[Any, Any, Any], loop: asyncio.AbstractEventLoop, task: _core.Task) -> None:
         # Runs briefly on a worker: hands the coroutine to the event loop.
-        runner = self._run(coro, task)
         with self._lock:
-            self._in_flight.add(task)
+            cancelling = self._cancelling
+            if not cancelling:
+                self._in_flight.add(task)
+        if cancelling:
+            coro.close()
+            raise concurrent.futures.CancelledError("the runtime was shut down with cancel_pending=True")
+        runner = self._run(coro, task)
         try:
-            asyncio.run_coroutine_threadsafe(runner, loop)
+            future = asyncio.run_coroutine_threadsafe(runner, loop)
         except BaseException:  # the loop closed meanwhile: the task fails with this error
             with self._lock:
                 self._in_flight.discard(task)
             runner.close()
             coro.close()
             raise
+        future.add_done_callback(functools.partial(self._resolve_if_cancelled_unstarted, coro, task))
+
+    def _resolve_if_cancelled_unstarted(self, coro: Coroutine[Any, Any, Any], task: _core.Task,
+                                        future: concurrent.futures.Future[None]) -> None:
+        # A runner cancelled before its first step never ran its body, which
+        # resolves the task: resolve it here (it is a no-op otherwise).
+        if not future.cancelled() or task.done():
+            return
+        coro.close()
+        with self._lock:
+            self._in_flight.discard(task)
+        try:
+            task.resolve_deferred(None, concurrent.futures.CancelledError("coroutine was cancelled"))
+        except TypeError:  # resolved meanwhile
+            pass
 
     async def _run(self, coro: Coroutine[Any, Any, Any], task: _core.Task) -> None:
         _current.set(task)  # this asyncio task's own context
@@ -113,6 +139,28 @@ class CoroutineBridge:
         """Coroutine tasks started on the loop and not yet finished."""
         with self._lock:
             return frozenset(t for t in self._in_flight if not t.done())
+
+    def cancel_all(self) -> None:
+        """Cancel the coroutines on the loop and every coroutine task that
+        starts from now on (for ``shutdown(cancel_pending=True)``); does not
+        wait."""
+        with self._lock:
+            self._cancelling = True
+        self.cancel_in_flight()
+
+    def abandon(self) -> None:
+        """The runtime was collected without a shutdown: end the loop's
+        thread. As :meth:`stop`, except on the loop's own thread (the last
+        reference dropped inside a coroutine), where it only asks the loop
+        to stop after the current step."""
+        if not self.on_loop_thread():
+            self.stop()
+            return
+        with self._lock:
+            loop, self._stopped = self._loop, True
+        if loop is not None:
+            _cancel_all_tasks()
+            loop.call_soon(loop.stop)
 
     def cancel_in_flight(self) -> None:
         """Throw ``CancelledError`` into every coroutine on the loop; does

@@ -6,6 +6,10 @@ interpreter finalizes, as :mod:`concurrent.futures` does):
 
 - Intake stops at once; queued work runs to the end and every worker exits
   while Python is intact.
+- Tasks that fail during the drain fail after the script could look at
+  them: unless an error callback is set, they are reported (a warning on
+  the ``dftracer.utils`` logger, which Python prints to stderr when logging
+  is not configured), so no error goes unseen.
 - A ``KeyboardInterrupt`` while waiting (Ctrl-C pressed during the drain:
   the first one usually ended the script already) cancels every task still
   queued and every coroutine in flight (``CancelledError`` is thrown in, so
@@ -35,10 +39,15 @@ _RETRIES = 100
 _NAMES_SHOWN = 5
 
 
+#: How many failures the exit report describes.
+_FAILURES_SHOWN = 3
+
+
 def drain_at_exit(runtimes: Iterable[Runtime]) -> None:
     live = [rt for rt in runtimes if not rt._core.forked]
     interrupted = False
     for index, rt in enumerate(live):
+        failed_before = len(rt.get_failed())
         if not interrupted:
             try:
                 rt._core.shutdown(True, False)  # stop intake; the queue still runs
@@ -52,6 +61,20 @@ def drain_at_exit(runtimes: Iterable[Runtime]) -> None:
                 rest = live[index:]  # this runtime and those not drained yet
                 _despite_interrupts(functools.partial(_abandon, rest))
         _despite_interrupts(functools.partial(rt.shutdown, wait=True, cancel_pending=interrupted))
+        _despite_interrupts(functools.partial(_report_failures, rt, failed_before))
+
+
+def _report_failures(rt: Runtime, failed_before: int) -> None:
+    """Warn about the tasks that failed during the drain, unless an error
+    callback saw them."""
+    if rt._error_callback is not None:
+        return
+    failed = rt.get_failed()[failed_before:]
+    if not failed:
+        return
+    shown = "; ".join(f"{h.name or '<unnamed>'} (task {h.id}): {h.exception!r}" for h in failed[:_FAILURES_SHOWN])
+    more = "" if len(failed) <= _FAILURES_SHOWN else f"; and {len(failed) - _FAILURES_SHOWN} more"
+    logger.warning("%d task(s) failed during interpreter exit: %s%s", len(failed), shown, more)
 
 
 def _despite_interrupts(step: Callable[[], None]) -> None:

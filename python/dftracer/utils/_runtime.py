@@ -163,6 +163,9 @@ class Runtime:
         if watchdog:
             self._start_watchdog()
         _live_runtimes.add(self)
+        # Collected without shutdown(): the event loop's thread (if a
+        # coroutine ever ran) must end too; it holds the bridge, not self.
+        weakref.finalize(self, self._coroutines.abandon).atexit = False
 
     # ------------------------------------------------------------------ sizes
 
@@ -473,7 +476,10 @@ class Runtime:
 
     def shutdown(self, wait: bool = True, cancel_pending: bool = False) -> None:
         """Stop accepting tasks. ``cancel_pending=True`` cancels queued tasks
-        (their handles report ``cancelled``); otherwise queued tasks still run.
+        (their handles report ``cancelled``) and the coroutine tasks in flight
+        on the runtime's event loop (``asyncio.CancelledError`` is thrown
+        into them; their handles then raise ``CancelledError``); otherwise
+        queued tasks still run.
         ``wait=True`` blocks until the workers finish, except inside one of the
         runtime's own tasks (coroutine tasks included), where it returns at
         once (the work finishes in the background). Coroutines still pending
@@ -482,6 +488,12 @@ class Runtime:
         ``asyncio.CancelledError`` is thrown into them and shutdown waits for
         them to finish. Safe to call twice."""
         drain = not cancel_pending
+        if cancel_pending:
+            # Intake stops first, so no coroutine starts unseen; then none
+            # is left holding the wait below (a suspended one holds no
+            # worker, and nothing else would end it).
+            self._core.shutdown(False, False)
+            self._coroutines.cancel_all()
         if wait and not self._in_own_task():
             self._core.shutdown(drain)
             self._stop_watchdog()
