@@ -23,7 +23,11 @@ namespace {
 struct node {
     executor_view* view;
     const worker_sample* sample;
-    bool operator==(const node& o) const { return view == o.view && sample == o.sample; }
+    /// The awaited task by which the chain reached this worker when it is
+    /// not the worker's innermost task but one under it on the worker's
+    /// stack (it cannot go on until the innermost returns); else 0.
+    std::uint64_t under = 0;
+    bool same_worker(const node& o) const { return view == o.view && sample == o.sample; }
 };
 
 const worker_sample* innermost_holder(const executor_view& view, std::uint64_t task) {
@@ -47,6 +51,7 @@ struct chain {
     bool uncertain = false;
     std::vector<node> path;           // workers, in wait order
     std::ptrdiff_t cycle_start = -1;  // index into path, if a cycle closed
+    std::uint64_t closing_under = 0;  // the closing step's `under` (see node)
     std::string text;
 };
 
@@ -91,10 +96,11 @@ chain follow(pass_view& home, const worker_sample& start) {
                       " there (or suspended)";
         }
         if (next->waiting_for == 0) return c;  // ends in a task that runs
-        const node step{in, next};
-        auto seen = std::find(c.path.begin(), c.path.end(), step);
+        const node step{in, next, next->task_id != awaited ? awaited : 0};
+        auto seen = std::find_if(c.path.begin(), c.path.end(), [&](const node& n) { return n.same_worker(step); });
         if (seen != c.path.end()) {
             c.cycle_start = seen - c.path.begin();
+            c.closing_under = step.under;
             c.text += " (cycle)";
             c.end = chain_end::blocked;
             return c;
@@ -127,10 +133,18 @@ std::optional<deadlock_finding> find_deadlock(pass_view& view, pool_kind pool) {
             // The cycle's first worker of this executor leads the report.
             auto own = std::find_if(first, c.path.end(), [&](const node& n) { return n.view == &view; });
             if (own != c.path.end()) found.lead_worker = own->sample->id;
+            // In wait order: each worker's innermost task, preceded by the
+            // task the chain found under it (that one waits for the
+            // innermost to return); the closing step's comes last.
+            auto add = [&](std::uint64_t task, const node& n) {
+                found.cycle.push_back(task);
+                found.cycle_executors.push_back(n.view->serial);
+            };
             for (auto it = first; it != c.path.end(); ++it) {
-                found.cycle.push_back(it->sample->task_id);
-                found.cycle_executors.push_back(it->view->serial);
+                if (it != first && it->under != 0) add(it->under, *it);
+                add(it->sample->task_id, *it);
             }
+            if (c.closing_under != 0) add(c.closing_under, *first);
         }
         // Only this executor's workers: report.workers are its worker ids.
         for (const node& n : c.path) {

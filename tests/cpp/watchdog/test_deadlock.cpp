@@ -170,9 +170,11 @@ TEST(WatchdogDeadlock, CycleThroughAHelpedTaskIsFoundWhenNothingElseRuns) {
         },
         {.name = "a"});
     ASSERT_TRUE(a_started.wait());
+    std::atomic<std::uint64_t> d_id{0};
     b = ex.submit(
         [&] {
             auto d = ex.submit([&] { a.wait(); }, {.name = "d"});
+            d_id = d.id();
             d.wait();
         },
         {.name = "b"});
@@ -200,12 +202,55 @@ TEST(WatchdogDeadlock, CycleThroughAHelpedTaskIsFoundWhenNothingElseRuns) {
     ASSERT_EQ(reports.size(), 1u);
     const auto& r = reports[0];
     EXPECT_EQ(r.kind, report_kind::deadlock);
-    ASSERT_EQ(r.cycle.size(), 2u);
-    EXPECT_NE(std::find(r.cycle.begin(), r.cycle.end(), a.id()), r.cycle.end());
+    // a waits for b, which is under d on its worker (b cannot go on until d
+    // returns), and d waits for a: the cycle names all three, in that order.
+    ASSERT_EQ(r.cycle.size(), 3u);
+    const auto at = std::find(r.cycle.begin(), r.cycle.end(), a.id());
+    ASSERT_NE(at, r.cycle.end());
+    std::vector<std::uint64_t> from_a(at, r.cycle.end());
+    from_a.insert(from_a.end(), r.cycle.begin(), at);
+    EXPECT_EQ(from_a, (std::vector<std::uint64_t>{a.id(), b.id(), d_id.load()}));
     EXPECT_NE(r.message.find("'d'"), std::string::npos) << r.message;
 
     EXPECT_TRUE(ex.fail_task(a.id(), std::make_exception_ptr(std::runtime_error("broken by the test"))));
     b.wait();
+    ex.shutdown();
+}
+
+// A cycle on one worker's stack: a waits for b, which its wait ran inline
+// (b is on top of a), and b waits for a. The report names both tasks.
+TEST(WatchdogDeadlock, CycleOnOneWorkersStackNamesBothTasks) {
+    executor ex(executor_config{.threads = 1, .io_threads = 1});
+    watchdog wd(deadlocks_only());
+    wd.watch(ex);
+    std::atomic<std::uint64_t> b_id{0};
+    event a_ready;
+    task_handle<void> a;
+    a = ex.submit(
+        [&] {
+            a_ready.wait();
+            auto b = ex.submit([&] { a.wait(); }, {.name = "b"});
+            b_id = b.id();
+            b.wait();  // runs b here, inline
+        },
+        {.name = "a"});
+    a_ready.set();
+    ASSERT_TRUE(wait_for_samples(ex, [&](const auto& s) {
+        return std::any_of(s.begin(), s.end(), [&](const worker_sample& w) { return w.waiting_for == a.id(); });
+    }));
+    const auto t0 = clock::now();
+    EXPECT_TRUE(wd.check_at(t0).empty());
+    auto reports = wd.check_at(t0 + 5s);
+    ASSERT_EQ(reports.size(), 1u);
+    const auto& r = reports[0];
+    EXPECT_EQ(r.kind, report_kind::deadlock);
+    EXPECT_EQ(r.cycle, (std::vector<std::uint64_t>{b_id.load(), a.id()}));
+    EXPECT_NE(r.message.find(std::to_string(b_id.load()) + " -> " + std::to_string(a.id()) + " -> " +
+                             std::to_string(b_id.load())),
+              std::string::npos)
+        << r.message;
+
+    EXPECT_TRUE(ex.fail_task(a.id(), std::make_exception_ptr(std::runtime_error("broken by the test"))));
     ex.shutdown();
 }
 
