@@ -36,7 +36,12 @@ executor::executor(executor_config config) : impl_(std::make_unique<detail::sche
     detail::executor_directory::add(*this);
 }
 
-executor::~executor() { detail::executor_directory::remove(*this); }
+executor::~executor() {
+    detail::executor_directory::remove(*this);
+    // Inherited across fork(): joining threads that do not exist crashed.
+    // The engine is left as it is (its memory with it) instead.
+    if (impl_->in_forked_child()) (void)impl_.release();
+}
 
 std::uint64_t executor::serial() const noexcept { return impl_->serial(); }
 

@@ -394,6 +394,10 @@ std::uint64_t scheduler::outstanding() const noexcept {
 
 void scheduler::shutdown(bool drain, bool wait) {
     accepting_.store(false, std::memory_order_seq_cst);
+    if (in_forked_child()) {
+        stopping_.store(true, std::memory_order_seq_cst);
+        return;
+    }
     if (!drain) {
         for (worker* w : all_workers_) {
             std::vector<record*> queued;

@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "dftracer/executor/detail/parker.hpp"
 #include "dftracer/executor/detail/record.hpp"
 #include "dftracer/executor/detail/spin_lock.hpp"
@@ -239,6 +241,12 @@ public:
     }
 
     void shutdown(bool drain, bool wait = true);
+    /// True in a child process forked after this executor was made: the
+    /// child has none of its threads, so nothing queued can run there and
+    /// there is nobody to join. shutdown() then only stops intake, and the
+    /// executor's destructor leaves everything as it is (a lock a worker held
+    /// at the fork stays held in the child).
+    bool in_forked_child() const noexcept { return static_cast<int>(::getpid()) != creator_pid_; }
     bool is_shut_down() const noexcept { return !accepting_.load(std::memory_order_acquire); }
 
     // Introspection.
@@ -377,6 +385,8 @@ private:
     /// Suspensions begun and not ended (begin_suspension()).
     std::atomic<std::uint64_t> suspended_{0};
     std::once_flag join_once_;
+    /// The process that made the workers (see in_forked_child()).
+    const int creator_pid_ = static_cast<int>(::getpid());
 
     // Submit seats (submit_seat.hpp): each worker's, the outside threads'
     // and one shared by threads that found no free seat. Counters are

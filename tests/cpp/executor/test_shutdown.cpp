@@ -4,6 +4,9 @@
 #include <atomic>
 #include <memory>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "dftracer/executor/executor.hpp"
 #include "dftracer/executor/when_all.hpp"
 #include "test_support.hpp"
@@ -223,4 +226,32 @@ TEST(Shutdown, FailedCoroutineInWhenAllOverHandlesStillResumes) {
     failed_coroutine_resumes_after_shutdown([](task_handle<int> h, test::event& started, std::atomic<bool>& ended) {
         return await_all(std::vector<task_handle<int>>{std::move(h)}, started, ended);
     });
+}
+
+// fork() copies an executor but none of its threads. Destroying it in the
+// child crashed (joining threads that do not exist); now it is left as it
+// is, and a fresh executor works there.
+TEST(Shutdown, ForkedChildDropsTheInheritedExecutorAndMakesANewOne) {
+#if defined(__SANITIZE_THREAD__)
+    GTEST_SKIP() << "ThreadSanitizer does not support fork() in a process with threads";
+#else
+    auto ex = std::make_unique<executor>(executor_config{.threads = 2, .io_threads = 1});
+    test::gate held;
+    auto running = ex->submit([&] { held.hold(); });
+    ASSERT_TRUE(held.wait_held());
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::alarm(20);  // a child stuck dies instead of hanging the test
+        ex->shutdown();
+        ex.reset();
+        executor fresh(executor_config{.threads = 1, .io_threads = 1});
+        ::_exit(fresh.submit([] { return 7; }).get() == 7 ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+    held.open();
+    running.get();
+#endif
 }

@@ -7,6 +7,10 @@
 // the workers; it must not run on one of this executor's own workers.
 // Handles and task records outlive the executor safely: a handle of a task
 // that never ran reports `cancelled`.
+// fork(): a child process has none of the executor's threads. An executor
+// made before the fork must not be used in the child (waits there never
+// end); shutting it down or destroying it is safe (its memory is left).
+// Make a new executor in the child instead.
 #pragma once
 
 #include <chrono>
