@@ -15,6 +15,8 @@
 // it from outside (publish_finish()).
 #pragma once
 
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -24,8 +26,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <unistd.h>
 
 #include "dftracer/executor/detail/parker.hpp"
 #include "dftracer/executor/detail/record.hpp"
