@@ -139,3 +139,25 @@ def test_each_get_of_a_timed_out_task_raises_a_fresh_error(rt):
     gate.set()
     assert errors[0] is not errors[1]
     assert str(errors[0]) == str(errors[1])
+
+
+def test_sizes_beyond_the_engines_limit_are_clear_value_errors():
+    with pytest.raises(ValueError, match="history must be <= 2147483647"):
+        dft.Runtime(history=2**63)
+    with pytest.raises(ValueError, match=r"history must be >= 0 \(0 = no recording\)"):
+        dft.Runtime(history=-1)
+
+
+def test_bad_arguments_name_themselves(rt):
+    with pytest.raises(ValueError, match="interval must be >= 0"):
+        rt.configure_watchdog(interval=-1)
+    with pytest.raises(ValueError, match="buffersize must be <= sys.maxsize"):
+        rt.map(abs, [1], buffersize=2**100)
+    with pytest.raises(TypeError, match="wait and cancel_pending must be bools"):
+        rt.shutdown(wait="no")
+    assert not rt.is_shutdown
+
+
+def test_a_timeout_beyond_any_float_means_no_timeout(rt):
+    rt.wait_all(timeout=2**2000)  # an OverflowError before
+    assert rt.submit(abs, -3).get(timeout=2**2000) == 3

@@ -169,13 +169,17 @@ def _settle(future: asyncio.Future[T], handle: TaskHandle[T]) -> None:
         future.set_result(handle.get())
 
 
-def _check_timeout(timeout: Optional[float]) -> Optional[float]:
+def _check_timeout(timeout: Optional[float], label: str = "timeout") -> Optional[float]:
+    """Seconds as a float; None (no limit) for None, infinity, and numbers
+    too large for a float."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or None, got {type(timeout).__name__}")
+        raise TypeError(f"{label} must be a number of seconds or None, got {type(timeout).__name__}")
     if timeout != timeout or timeout < 0:  # NaN or negative
-        raise ValueError(f"timeout must be >= 0, got {timeout}")
-    if timeout == float("inf"):
+        raise ValueError(f"{label} must be >= 0, got {timeout}")
+    try:
+        seconds = float(timeout)
+    except OverflowError:  # an int beyond any float: longer than any clock runs
         return None
-    return float(timeout)
+    return None if seconds == float("inf") else seconds

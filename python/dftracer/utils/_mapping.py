@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Optional, Protocol, TypeVar
 
@@ -34,6 +35,8 @@ def check_buffersize(buffersize: Optional[int]) -> Optional[int]:
         raise TypeError(f"buffersize must be an int or None, got {type(buffersize).__name__}")
     if buffersize < 1:
         raise ValueError(f"buffersize must be >= 1, got {buffersize}")
+    if buffersize > sys.maxsize:
+        raise ValueError(f"buffersize must be <= sys.maxsize, got {buffersize}")
     return buffersize
 
 

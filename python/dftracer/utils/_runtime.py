@@ -39,14 +39,27 @@ _live_runtimes: weakref.WeakSet[Runtime] = weakref.WeakSet()
 MAX_THREADS = 4096
 
 
-def _check_size(label: str, value: Any, limit: Optional[int] = None) -> int:
+#: Largest count the engine takes (a history size or a listing bound: a C int).
+MAX_COUNT = 2**31 - 1
+
+
+def _check_size(label: str, value: Any, limit: int = MAX_COUNT, limit_name: str = "the engine's limit",
+                zero: str = "0 = auto-size") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{label} must be an int, got {type(value).__name__}")
     if value < 0:
-        raise ValueError(f"{label} must be >= 0 (0 = auto-size), got {value}")
-    if limit is not None and value > limit:
-        raise ValueError(f"{label} must be <= {limit} (Runtime.MAX_THREADS, the per-pool limit), got {value}")
+        raise ValueError(f"{label} must be >= 0 ({zero}), got {value}")
+    if value > limit:
+        raise ValueError(f"{label} must be <= {limit} ({limit_name}), got {value}")
     return value
+
+
+def _check_pool_size(label: str, value: Any) -> int:
+    return _check_size(label, value, MAX_THREADS, "Runtime.MAX_THREADS, the per-pool limit")
+
+
+def _check_history(value: Any) -> int:
+    return _check_size("history", value, zero="0 = no recording")
 
 
 def _is_async_function(fn: Any) -> bool:
@@ -141,9 +154,9 @@ class Runtime:
 
     def __init__(self, threads: int = 0, io_threads: int = 0, *, history: int = 1024,
                  watchdog: bool = True) -> None:
-        _check_size("threads", threads, MAX_THREADS)
-        _check_size("io_threads", io_threads, MAX_THREADS)
-        _check_size("history", history)
+        _check_pool_size("threads", threads)
+        _check_pool_size("io_threads", io_threads)
+        _check_history(history)
         if not isinstance(watchdog, bool):
             raise TypeError(f"watchdog must be a bool, got {type(watchdog).__name__}")
         self._core = _core.Executor(threads, io_threads, history)
@@ -364,7 +377,7 @@ class Runtime:
         updates = {"interval": interval, "slow": slow, "stall": stall, "deadlock": deadlock}
         for key, value in updates.items():
             if value is not None:
-                checked = _check_timeout(value)
+                checked = _check_timeout(value, key)
                 updates[key] = checked
         with self._watchdog_lock:
             self._watchdog_settings.update({k: v for k, v in updates.items() if v is not None})
@@ -436,7 +449,7 @@ class Runtime:
         and ``groups`` (each open :class:`TaskGroup`: ``name``, ``total``,
         ``done``, ``failed``). Typed as :class:`Progress`.
         """
-        _check_size("max_queued", max_queued)
+        _check_size("max_queued", max_queued, zero="0 = none listed")
         return self._groups.annotate(self._core.progress(True, max_queued))
 
     # ------------------------------------------------------------------ trace
@@ -487,6 +500,9 @@ class Runtime:
         timeout passed, or asyncio tasks they spawned) are cancelled:
         ``asyncio.CancelledError`` is thrown into them and shutdown waits for
         them to finish. Safe to call twice."""
+        if not isinstance(wait, bool) or not isinstance(cancel_pending, bool):
+            raise TypeError(f"wait and cancel_pending must be bools, got {type(wait).__name__} and "
+                            f"{type(cancel_pending).__name__}")
         drain = not cancel_pending
         if cancel_pending:
             # Intake stops first, so no coroutine starts unseen; then none

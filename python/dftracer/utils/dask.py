@@ -54,7 +54,7 @@ from ._cluster import (
 )
 from ._defaults import peek_default_runtime, set_default_runtime
 from ._handle import _check_timeout
-from ._runtime import Runtime, _check_size
+from ._runtime import Runtime, _check_history, _check_pool_size
 
 __all__ = [
     "ClusterProgress",
@@ -124,9 +124,9 @@ class DFTracerUtilsDaskWorkerPlugin(WorkerPlugin):
     def __init__(self, threads: int = 0, io_threads: int = 0, *, shutdown_timeout: float = 10.0,
                  history: int = 1024, watchdog: Optional[Mapping[str, Any]] = None,
                  publish_watchdog: bool = True) -> None:
-        _check_size("threads", threads)
-        _check_size("io_threads", io_threads)
-        _check_size("history", history)
+        _check_pool_size("threads", threads)
+        _check_pool_size("io_threads", io_threads)
+        _check_history(history)
         if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, (int, float)) or shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must be a number of seconds >= 0")
         if watchdog is not None and not isinstance(watchdog, Mapping):
