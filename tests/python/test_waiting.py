@@ -147,3 +147,27 @@ def test_ctrl_c_interrupts_wait_all():
     )
     assert result.returncode == 0, result.stderr
     assert "interrupted" in result.stdout
+
+
+def test_ctrl_c_interrupts_shutdown_and_a_second_shutdown_finishes_it():
+    result = run_python(
+        """
+        import os, signal, threading, time
+        import dftracer.utils as dft
+        rt = dft.Runtime(threads=1)
+        release = threading.Event()
+        rt.submit(release.wait, 60)
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        start = time.monotonic()
+        try:
+            rt.shutdown()
+        except KeyboardInterrupt:
+            print(f"interrupted after {time.monotonic() - start:.1f} s")
+        release.set()
+        rt.shutdown()
+        print("shut down:", rt.is_shutdown)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "interrupted after" in result.stdout
+    assert "shut down: True" in result.stdout

@@ -493,7 +493,8 @@ class Runtime:
         on the runtime's event loop (``asyncio.CancelledError`` is thrown
         into them; their handles then raise ``CancelledError``); otherwise
         queued tasks still run.
-        ``wait=True`` blocks until the workers finish, except inside one of the
+        ``wait=True`` blocks until the workers finish (Ctrl-C interrupts that
+        wait; the shutdown goes on in the background), except inside one of the
         runtime's own tasks (coroutine tasks included), where it returns at
         once (the work finishes in the background). Coroutines still pending
         on the runtime's event loop once the tasks are done (one whose
@@ -511,7 +512,11 @@ class Runtime:
             self._core.shutdown(False, False)
             self._coroutines.cancel_all()
         if wait and not self._in_own_task():
-            self._core.shutdown(drain)
+            # Waited for as wait_all() waits, so Ctrl-C interrupts it (the
+            # shutdown then goes on in the background; call again to wait).
+            self._core.shutdown(drain, False)
+            self._core.wait_all(None)
+            self._core.shutdown(drain)  # joins the workers, idle by now
             self._stop_watchdog()
             self._coroutines.stop()
             helper = self._shutdown_helper
