@@ -41,7 +41,7 @@ struct resume_waiter final : waiter {
     std::coroutine_handle<> continuation;
     pool_kind pool;
     void notify() noexcept override {
-        place.root->owner->resume_after_wait(place, continuation, pool);
+        resume_after_wait(place, continuation, pool);
         delete this;
     }
 };

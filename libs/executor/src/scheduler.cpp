@@ -262,18 +262,6 @@ void scheduler::end_suspension() noexcept {
     }
 }
 
-void scheduler::resume_after_wait(coroutine_place place, std::coroutine_handle<> continuation,
-                                  pool_kind pool) noexcept {
-    // As resume_later() (strand.cpp), counting the suspension's end.
-    if (place.on == nullptr) {
-        place.root->resume_point = continuation;
-        push_from_elsewhere(pool, resume_job(place.root), true);
-    } else {
-        place.on->resume_point = continuation;
-        push_from_elsewhere(pool, strand_job(place.on), true);
-    }
-}
-
 void scheduler::queue_strands(record* root, strand* const* strands, std::size_t n) {
     auto jobs = [strands, n](auto&& push) {
         for (std::size_t i = 0; i < n; ++i) push(strand_job(strands[i]));

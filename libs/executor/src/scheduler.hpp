@@ -197,7 +197,8 @@ public:
     /// destroyed, before push() returns, so the destructor waits for such
     /// calls to leave.
     /// With `ends_suspension`, the job resumes a suspension counted by
-    /// begin_suspension(), which ends once the job is queued.
+    /// begin_suspension(), which ends once the job is queued
+    /// (resume_after_wait() in strand.hpp).
     void push_from_elsewhere(pool_kind kind, job j, bool ends_suspension = false);
     /// A coroutine of this executor suspends until a task (of any executor)
     /// finishes. Until the suspension ends (resume_after_wait(), or
@@ -207,9 +208,6 @@ public:
     /// and requeue it then. Called on the coroutine's worker.
     void begin_suspension() noexcept { suspended_.fetch_add(1, std::memory_order_relaxed); }
     void end_suspension() noexcept;
-    /// Requeues a coroutine at `continuation` (as resume_later()) and ends
-    /// its suspension. Any thread.
-    void resume_after_wait(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept;
     /// Shutdown began and nothing is left that could run here: no task
     /// outstanding, no coroutine suspended.
     bool exit_ready() const noexcept {

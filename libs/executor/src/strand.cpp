@@ -46,27 +46,35 @@ void drop_root(coroutine_place place) noexcept {
     if (place.on == nullptr) place.root->release();
 }
 
+bool take_back(strand& s) noexcept { return s.root->owner->take_back(s); }
+
+namespace {
+
+/// The job that continues a suspended coroutine at `continuation`: through
+/// its strand, or its root record's resume point.
+job continuation_job(coroutine_place place, std::coroutine_handle<> continuation) noexcept {
+    if (place.on == nullptr) {
+        place.root->resume_point = continuation;
+        return resume_job(place.root);
+    }
+    // No reference: the outermost fork holds the root until this strand
+    // has finished.
+    place.on->resume_point = continuation;
+    return strand_job(place.on);
+}
+
+}  // namespace
+
+void resume_later(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept {
+    place.root->owner->push_from_elsewhere(pool, continuation_job(place, continuation));
+}
+
 void begin_suspension(coroutine_place place) noexcept { place.root->owner->begin_suspension(); }
 
 void end_suspension(coroutine_place place) noexcept { place.root->owner->end_suspension(); }
 
 void resume_after_wait(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept {
-    place.root->owner->resume_after_wait(place, continuation, pool);
-}
-
-bool take_back(strand& s) noexcept { return s.root->owner->take_back(s); }
-
-void resume_later(coroutine_place place, std::coroutine_handle<> continuation, pool_kind pool) noexcept {
-    scheduler& owner = *place.root->owner;
-    if (place.on == nullptr) {
-        place.root->resume_point = continuation;
-        owner.push_from_elsewhere(pool, resume_job(place.root));
-        return;
-    }
-    // No reference: the outermost fork holds the root until this strand
-    // has finished.
-    place.on->resume_point = continuation;
-    owner.push_from_elsewhere(pool, strand_job(place.on));
+    place.root->owner->push_from_elsewhere(pool, continuation_job(place, continuation), true);
 }
 
 }  // namespace dftracer::detail
