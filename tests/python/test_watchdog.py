@@ -53,6 +53,43 @@ def test_defaults_and_configuration(rt):
     assert rt.configure_watchdog(enabled=True)["enabled"] is True
 
 
+def test_a_refused_watchdog_setting_changes_nothing(rt):
+    before = rt.configure_watchdog()
+    for key in ("interval", "slow", "stall", "deadlock"):
+        with pytest.raises(ValueError, match=f"{key} must be at most"):
+            rt.configure_watchdog(**{key: 1e300})
+    with pytest.raises(TypeError, match="enabled must be a bool"):
+        rt.configure_watchdog(slow=1, enabled="yes")
+    assert rt.configure_watchdog() == before  # still on, nothing stored
+
+
+def test_reading_the_watchdog_settings_does_not_restart_it(rt):
+    # A restart forgets how long a task has been slow, or a deadlock being
+    # confirmed: polling the settings must not cause one.
+    watchdog = rt._watchdog
+    rt.configure_watchdog()
+    rt.configure_watchdog(slow=10.0)  # the value it has
+    assert rt._watchdog is watchdog
+    rt.configure_watchdog(slow=9.0)
+    assert rt._watchdog is not watchdog
+
+
+def test_shutdown_in_a_watchdog_callback_lets_the_watchdog_time_the_task_out():
+    rt = dft.Runtime(threads=1)
+    rt.configure_watchdog(interval=0.02, slow=0.1, stall=0, deadlock=0)
+    rt.add_watchdog_callback(lambda report: rt.shutdown())
+
+    def polite():
+        while not dft.stop_requested():
+            threading.Event().wait(0.01)
+
+    handle = rt.options(timeout=0.5).submit(polite)
+    with pytest.raises(dft.TaskTimeoutError):
+        handle.get(timeout=GENEROUS)
+    rt.shutdown()
+    assert rt.is_shutdown
+
+
 def test_slow_task_reported_with_python_stack_and_logged(rt, caplog):
     fast_watchdog(rt, slow=0.05)
     seen = Collector()

@@ -299,8 +299,10 @@ class Runtime:
 
     def _in_own_task(self) -> bool:
         """True inside one of this runtime's tasks: on a worker, or in a
-        coroutine task on its event loop (neither can wait for itself)."""
-        return _core.current_worker_id() >= 0 or self._coroutines.on_loop_thread()
+        coroutine task on its event loop (neither can wait for itself); or in
+        a watchdog callback, whose thread enforces the tasks' timeouts."""
+        return (_core.current_worker_id() >= 0 or self._coroutines.on_loop_thread()
+                or _watchdog.on_watchdog_thread())
 
     # ---------------------------------------------------------------- waiting
 
@@ -373,21 +375,36 @@ class Runtime:
         and return them. Defaults: ``interval=0.25``, ``slow=10``,
         ``stall=30``, ``deadlock=5``. ``enabled=False`` stops the watchdog
         (per-task timeouts are then not enforced); ``enabled=True`` starts it.
+        Values above 100 years (infinity included) are refused; a refused call
+        changes nothing. The watchdog restarts only when a setting changes (a
+        restart forgets how long a task has been slow), so calling this with
+        no arguments just reads the settings.
         """
-        updates = {"interval": interval, "slow": slow, "stall": stall, "deadlock": deadlock}
-        for key, value in updates.items():
-            if value is not None:
-                checked = _check_timeout(value, key)
-                updates[key] = checked
+        # Everything is checked before anything changes: a refused call
+        # leaves the watchdog as it was.
+        if enabled is not None and not isinstance(enabled, bool):
+            raise TypeError(f"enabled must be a bool or None, got {type(enabled).__name__}")
+        updates: dict[str, float] = {}
+        for key, value in {"interval": interval, "slow": slow, "stall": stall, "deadlock": deadlock}.items():
+            if value is None:
+                continue
+            checked = _check_timeout(value, key)
+            if checked is None or checked > _watchdog.MAX_SECONDS:
+                raise ValueError(f"{key} must be at most {_watchdog.MAX_SECONDS:g} seconds (0 turns the check "
+                                 f"off), got {value}")
+            updates[key] = checked
         with self._watchdog_lock:
-            self._watchdog_settings.update({k: v for k, v in updates.items() if v is not None})
+            changed = any(self._watchdog_settings[k] != v for k, v in updates.items())
+            self._watchdog_settings.update(updates)
             running = self._watchdog is not None
         want = running if enabled is None else enabled
-        if not isinstance(want, bool):
-            raise TypeError("enabled must be a bool or None")
-        self._stop_watchdog()
-        if want and not self.is_shutdown:
-            self._start_watchdog()
+        # Restarted only when something changed: a restart forgets what the
+        # watchdog was tracking (how long a task has been slow, a deadlock
+        # being confirmed), so reading the settings must not cause one.
+        if want != running or (want and changed):
+            self._stop_watchdog()
+            if want and not self.is_shutdown:
+                self._start_watchdog()
         return dict(self._watchdog_settings, enabled=self._watchdog is not None)
 
     def add_watchdog_callback(self, callback: Callable[[WatchdogReport], Any]) -> int:

@@ -21,6 +21,10 @@ logger = logging.getLogger("dftracer.utils")
 #: Defaults, in seconds; see Runtime.configure_watchdog.
 DEFAULTS = {"interval": 0.25, "slow": 10.0, "stall": 30.0, "deadlock": 5.0}
 
+#: Longest threshold or interval the native watchdog takes (nanoseconds in
+#: a 64-bit integer: about 292 years; a round 100 years here).
+MAX_SECONDS = 100 * 365.25 * 24 * 3600.0
+
 
 @dataclass(frozen=True)
 class WatchdogReport:
@@ -93,6 +97,15 @@ class CallbackList:
             return list(self._callbacks.values())
 
 
+_dispatching = threading.local()
+
+
+def on_watchdog_thread() -> bool:
+    """True inside a watchdog callback (on the watchdog's sampling thread,
+    which must not wait for tasks: only it enforces their timeouts)."""
+    return getattr(_dispatching, "active", False)
+
+
 def make_dispatcher(runtime: Runtime) -> Callable[[str, str, Optional[dict[str, Any]]], None]:
     """The callable the native watchdog calls for every log line. Holds the
     runtime weakly, so a forgotten runtime can still be collected."""
@@ -112,10 +125,14 @@ def make_dispatcher(runtime: Runtime) -> Callable[[str, str, Optional[dict[str, 
         rt = ref()
         if rt is None:
             return
-        for callback in rt._watchdog_callbacks.snapshot():
-            try:
-                callback(report)
-            except BaseException:  # never lost, never fatal
-                logger.exception("watchdog callback %r raised", callback)
+        _dispatching.active = True
+        try:
+            for callback in rt._watchdog_callbacks.snapshot():
+                try:
+                    callback(report)
+                except BaseException:  # never lost, never fatal
+                    logger.exception("watchdog callback %r raised", callback)
+        finally:
+            _dispatching.active = False
 
     return dispatch
