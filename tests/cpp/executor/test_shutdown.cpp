@@ -1,11 +1,11 @@
 // Shutdown: draining, cancelling, idempotence, from a worker, submit after.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <memory>
-
-#include <sys/wait.h>
-#include <unistd.h>
+#include <thread>
 
 #include "dftracer/executor/executor.hpp"
 #include "dftracer/executor/when_all.hpp"
@@ -204,6 +204,16 @@ void failed_coroutine_resumes_after_shutdown(Await await_slow) {
         auto co = ex.spawn(await_slow(slow, started, ended));
         ASSERT_TRUE(started.wait());  // running: failed, it runs on
         ASSERT_TRUE(ex.fail_task(co.id(), std::make_exception_ptr(std::runtime_error("timed out"))));
+        // Suspended: no worker runs it any more.
+        const auto until = std::chrono::steady_clock::now() + test::generous;
+        auto busy = [&] {
+            for (const auto& w : ex.sample_workers()) {
+                if (w.task_id != 0) return true;
+            }
+            return false;
+        };
+        while (busy() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+        ASSERT_FALSE(busy());
         ex.shutdown(true, false);
         // The workers stay while the coroutine is suspended (before the fix
         // they had left by now).
