@@ -150,3 +150,41 @@ def test_plot_timeline_draws_real_layouts_and_many_categories(tmp_path):
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert len(labels) == 9 and labels[-1] == "other"
     assert (tmp_path / "many.png").stat().st_size > 1000
+
+
+def test_fields_of_the_wrong_type_are_errors_on_their_own_line(rt, tmp_path):
+    (tmp_path / "good.pfw").write_text(json.dumps(event(1)) + "\n")
+    bad = [
+        {"name": "process_name", "ph": "M", "pid": "x", "args": {"name": "p"}},
+        {"name": "thread_name", "ph": "M", "pid": None, "args": {"name": "t"}},
+        {"name": "process_name", "ph": "M", "pid": 1e400, "args": {"name": "p"}},
+    ]
+    lines = [json.dumps(e) for e in bad] + ['{"a":' + "[" * 5000 + "]" * 5000 + "}", "5"]
+    (tmp_path / "z.pfw").write_text("\n".join(lines) + "\n")
+    result = traces.read_traces(tmp_path, runtime=rt)
+    assert len(result.events) == 1  # the other file's event is kept
+    assert sorted((os.path.basename(e.file), e.line, e.kind) for e in result.errors) == [
+        ("z.pfw", line, "malformed") for line in range(1, 6)]
+
+
+def test_an_unhashable_hash_leaves_the_event_without_a_path(rt, tmp_path):
+    odd = event(1, fhash=["a"])
+    (tmp_path / "t.pfw").write_text(json.dumps(odd) + "\n")
+    result = traces.read_traces(tmp_path / "t.pfw", runtime=rt)
+    assert not result.errors and len(result.events) == 1 and "path" not in result.events[0]
+
+
+def test_a_line_many_chunks_long_is_read_whole(rt, tmp_path):
+    long = dict(event(1), name="x" * 3_000_000)
+    (tmp_path / "long.pfw").write_text(json.dumps(event(0)) + "\n" + json.dumps(long) + "\n" + json.dumps(event(2)))
+    result = traces.read_traces(tmp_path / "long.pfw", runtime=rt, chunk_bytes=4096)
+    assert not result.errors
+    assert [len(e["name"]) for e in result.events] == [4, 3_000_000, 4]
+
+
+def test_plot_timeline_leaves_out_events_with_fields_of_the_wrong_type(tmp_path):
+    pytest.importorskip("matplotlib")
+    lines = [dict(event(1), dur="x"), dict(event(2), pid=None), event(3)]
+    (tmp_path / "t.pfw").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    ax = dft.plot_timeline(tmp_path / "t.pfw")
+    assert "2 event(s) with fields of the wrong type left out" in ax.get_title()

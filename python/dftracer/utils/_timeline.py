@@ -4,6 +4,7 @@ both merged (needs matplotlib)."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import zlib
 from collections.abc import Iterable
@@ -56,11 +57,32 @@ def _label(event: dict[str, Any]) -> str:
     return category
 
 
+def _real(value: Any) -> bool:
+    """A finite int or float (not a bool): what a time or an id must be."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _drawable(events: list[Any]) -> tuple[list[dict[str, Any]], int]:
+    """The events whose ``ts``, ``dur``, ``pid`` and ``tid`` are numbers
+    (missing ones count as 0, but not ``ts``), and how many others were left
+    out: a trace may hold events whose fields have the wrong type."""
+    kept: list[dict[str, Any]] = []
+    for e in events:
+        if (isinstance(e, dict) and _real(e.get("ts"))
+                and all(_real(e.get(key, 0)) for key in ("dur", "pid", "tid"))):
+            kept.append(e)
+    return kept, len(events) - len(kept)
+
+
 def _chrome(text: str) -> Timeline:
     doc = json.loads(text)
-    raw = doc["traceEvents"] if isinstance(doc, dict) else doc
-    names = {(int(e.get("pid", 0)), int(e.get("tid", 0))): str(e["args"]["name"]) for e in raw
-             if e.get("ph") == "M" and e.get("name") == "thread_name" and isinstance(e.get("args"), dict)}
+    raw = doc.get("traceEvents", []) if isinstance(doc, dict) else doc
+    if not isinstance(raw, list):
+        raise ValueError("a Chrome trace must be a list of events or an object with a traceEvents list")
+    raw = [e for e in raw if isinstance(e, dict)]
+    names = {(int(e.get("pid", 0)), int(e.get("tid", 0))): str(e["args"].get("name", "")) for e in raw
+             if e.get("ph") == "M" and e.get("name") == "thread_name" and isinstance(e.get("args"), dict)
+             and _real(e.get("pid", 0)) and _real(e.get("tid", 0))}
     return [e for e in raw if e.get("ph") in ("X", 1)], names
 
 
@@ -136,7 +158,9 @@ def plot_timeline(source: Any, path: Optional[Union[str, os.PathLike[str]]] = No
         raise ValueError(f"max_categories must be a positive int, got {max_categories!r}")
 
     loaded, names = load_events(source)
-    events = [e for e in loaded if isinstance(e.get("ts"), (int, float))]
+    events, left_out = _drawable(loaded)
+    if left_out:
+        title = f"{title} ({left_out} event(s) with fields of the wrong type left out)"
     rows = sorted({(int(e.get("pid", 0)), int(e.get("tid", 0))) for e in events})
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 1.2 + 0.45 * max(1, len(rows))))

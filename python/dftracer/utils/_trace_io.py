@@ -87,41 +87,49 @@ def _looks_like_trace(head: bytes) -> bool:
 def iter_chunks(path: str, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
     """Yields ``(text, first_line)`` chunks of ``path`` (1-based line
     numbers). Raises :class:`ReadProblem` once the good part was yielded,
-    and ``OSError`` if the file cannot be opened."""
+    and ``OSError`` if the file cannot be opened. Linear in the file's size
+    whatever its line lengths: a line longer than ``chunk_bytes`` stays
+    whole, and the bytes searched for its end are not searched again."""
     line = 1
-    pending = b""
+    pending = bytearray()  # appended in place: a long line is not copied per block
+    searched = 0  # pending[:searched] holds no newline past the last cut
     checked = False
     with open(path, "rb") as f:
         source = _inflate(f) if path.endswith(".gz") else _plain(f)
         try:
             for block in source:
                 pending += block
-                if not checked and pending.strip():
-                    checked = True
-                    if not _looks_like_trace(pending[:64]):
-                        head = pending.lstrip()[:24]
-                        raise ReadProblem("not_a_trace", f"not a DFTracer trace (starts with {head!r})", 1)
+                if not checked:
+                    head = pending.lstrip()[:64]
+                    if head:
+                        checked = True
+                        if not _looks_like_trace(bytes(head)):
+                            raise ReadProblem("not_a_trace", f"not a DFTracer trace (starts with {bytes(head[:24])!r})",
+                                              1)
                 start = 0
                 while len(pending) - start >= chunk_bytes:
                     cut = pending.rfind(b"\n", start, start + chunk_bytes) + 1
                     if cut <= start:  # a line longer than chunk_bytes stays whole
-                        cut = pending.find(b"\n", start + chunk_bytes) + 1
+                        cut = pending.find(b"\n", max(start + chunk_bytes, searched)) + 1
                         if cut <= 0:
+                            searched = len(pending)
                             break
-                    chunk = pending[start:cut]
+                    chunk = bytes(pending[start:cut])
                     yield chunk, line
                     line += chunk.count(b"\n")
                     start = cut
-                pending = pending[start:]
+                if start:
+                    del pending[:start]
+                    searched = 0
         except ReadProblem as problem:
             if problem.kind == "not_a_trace":
                 raise
             # Lines decoded before the damage still count; a partial last
             # line goes to the parser, which reports it as malformed.
             if pending:
-                yield pending, line
+                yield bytes(pending), line
                 line += pending.count(b"\n")
             problem.line = line
             raise
     if pending:
-        yield pending, line
+        yield bytes(pending), line

@@ -50,7 +50,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 @dataclass(frozen=True)
 class TraceError:
     """One problem in one file. ``kind``: ``"malformed"`` (a line that is
-    not JSON, or not an event), ``"not_gzip"``, ``"corrupt_gzip"``,
+    not JSON, not an event, or has a field of the wrong type), ``"not_gzip"``, ``"corrupt_gzip"``,
     ``"truncated_gzip"``, ``"not_a_trace"`` or ``"unreadable"`` (OSError).
     ``line`` is 1-based; 0 when the problem is not tied to a line."""
 
