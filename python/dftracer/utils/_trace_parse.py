@@ -56,7 +56,8 @@ def _decode(data: bytes, first_line: int, errors: list[tuple[int, str]]) -> list
             pass
         else:
             numbers = [number for number, line in enumerate(lines, first_line) if line[:1] == b"{"]
-            return list(zip(numbers, decoded))
+            if len(numbers) == len(decoded):  # else a line held two objects: line by line
+                return list(zip(numbers, decoded, strict=True))
     out: list[tuple[int, Any]] = []
     for number, raw in enumerate(lines, first_line):
         text = raw.strip()
