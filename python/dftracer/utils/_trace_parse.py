@@ -79,8 +79,8 @@ def resolve(event: dict[str, Any], files: dict[str, str], hosts: dict[str, str])
         return True
     known = True
     fhash = args.get("fhash")
-    if fhash is not None and isinstance(fhash, (str, int)):
-        path = files.get(fhash)
+    if isinstance(fhash, (str, int)):  # keys are str(args.value) of the FH lines
+        path = files.get(str(fhash))
         if path is None:
             known = False
         else:
@@ -88,8 +88,8 @@ def resolve(event: dict[str, Any], files: dict[str, str], hosts: dict[str, str])
     elif "fname" in args:
         event["path"] = args["fname"]
     hhash = args.get("hhash")
-    if hhash is not None and isinstance(hhash, (str, int)):
-        host = hosts.get(hhash)
+    if isinstance(hhash, (str, int)):
+        host = hosts.get(str(hhash))
         if host is None:
             known = False
         else:
