@@ -56,3 +56,19 @@ def stuck_forever():
 
 def runtime_threads(dask_worker):
     return get_worker_runtime(dask_worker).threads
+
+
+def mark_once_another_is_queued(value, marker):
+    """On the runtime's executor: waits until another task is queued on the
+    worker's runtime, then creates the file `marker` (a file: these tasks run
+    without Dask's worker context), sleeps a little, returns `value`."""
+    import dftracer.utils as dft
+
+    runtime = dft.get_default_runtime()
+    deadline = time.monotonic() + 60
+    while runtime.get_progress(max_queued=0)["queued"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    with open(marker, "w") as f:
+        f.write("started")
+    time.sleep(0.3)
+    return value

@@ -16,6 +16,7 @@ from dftracer.utils.dask import EXECUTOR_NAME, DFTracerUtilsDaskWorkerPlugin  # 
 from dask_helpers import (  # noqa: E402
     current_thread_and_worker,
     fan_out,
+    mark_once_another_is_queued,
     runtime_facts,
     runtime_threads,
     stuck_forever,
@@ -73,6 +74,31 @@ def test_double_registration_and_restart(client):
     assert client.submit(fan_out, 5).result(timeout=60) == 30
 
 
+def test_replacing_the_plugin_runs_the_executor_tasks_still_queued(client, tmp_path):
+    # A Dask task queued on the runtime when the plugin is replaced must
+    # still run: cancelling it left the Dask task pending for good.
+    addresses = sorted(client.scheduler_info()["workers"])[:1]
+    client.register_plugin(DFTracerUtilsDaskWorkerPlugin(threads=1))
+    marker = tmp_path / "first-started"
+    with dask.annotate(executor=EXECUTOR_NAME):
+        first = client.submit(mark_once_another_is_queued, 1, str(marker), pure=False, workers=addresses)
+        queued = client.submit(abs, -2, pure=False, workers=addresses)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the first task never started"
+        time.sleep(0.01)
+    client.register_plugin(DFTracerUtilsDaskWorkerPlugin(threads=1))
+    assert first.result(timeout=60) == 1
+    assert queued.result(timeout=60) == 2
+
+
+def test_a_second_instance_under_another_name_is_refused(client):
+    client.register_plugin(DFTracerUtilsDaskWorkerPlugin(threads=2))
+    with pytest.raises(Exception, match="already registered on this worker under another name"):
+        client.register_plugin(DFTracerUtilsDaskWorkerPlugin(threads=3), name="second")
+    assert set(client.run(runtime_threads).values()) == {2}  # the first one is intact
+
+
 def test_close_with_a_stuck_task_is_bounded():
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=":0", silence_logs=40) as cluster:
@@ -91,6 +117,12 @@ def test_plugin_validates_configuration():
         DFTracerUtilsDaskWorkerPlugin(threads="4")
     with pytest.raises(ValueError):
         DFTracerUtilsDaskWorkerPlugin(shutdown_timeout=-2)
+    with pytest.raises(ValueError, match="shutdown_timeout"):
+        DFTracerUtilsDaskWorkerPlugin(shutdown_timeout=float("nan"))
+    with pytest.raises(ValueError, match=r"watchdog\['slow'\] must be a number of seconds from 0"):
+        DFTracerUtilsDaskWorkerPlugin(watchdog={"slow": 1e18})
+    with pytest.raises(ValueError, match="unknown watchdog settings"):
+        DFTracerUtilsDaskWorkerPlugin(watchdog={1: 2, "a": 3})
 
 
 def test_import_without_dask_names_the_extra():

@@ -154,6 +154,15 @@ def test_a_worker_that_does_not_answer_is_marked_not_fatal(client, tmp_path):
         assert p["missing"] == [a]
         assert entries[a]["status"] == "no answer"
         assert entries[b]["status"] == "ok"
+        # The trace's clock rounds stop asking a worker that did not answer:
+        # it costs the timeout once, not once per round (6 rounds: 12 s).
+        started = time.monotonic()
+        trace = export_cluster_trace(client, tmp_path / "t.json", timeout=2.0, clock_samples=5)
+        assert time.monotonic() - started < 8.0
+        statuses = {w["address"]: w["status"] for w in trace["workers"]}
+        assert statuses == {a: "no answer", b: "ok"}
+        # An iterator of addresses is read once, not used up by the checks.
+        assert [w["address"] for w in cluster_progress(client, workers=iter([b]))["dask_workers"]] == [b]
     finally:
         release.write_text("go")
         blocker.join(WAIT)

@@ -215,7 +215,10 @@ def _worker_addresses(client: Any, workers: Optional[Sequence[str]] = None) -> l
     known = sorted(info.get("workers", {}))
     if workers is None:
         return known
-    if isinstance(workers, str) or not all(isinstance(w, str) for w in workers):
+    if isinstance(workers, str):
+        raise TypeError("workers must be a sequence of worker addresses (str) or None, not one str")
+    workers = list(workers)  # an iterator is read once
+    if not all(isinstance(w, str) for w in workers):
         raise TypeError("workers must be a sequence of worker addresses (str) or None")
     unknown = sorted(set(workers) - set(known))
     if unknown:
@@ -319,21 +322,29 @@ def cluster_progress(client: Any, *, timeout: float = 10.0, max_tasks: int = 20,
 # ------------------------------------------------------------------ trace
 
 def _clock_offsets(client: Any, addresses: list[str], timeout: float,
-                   samples: int) -> dict[str, tuple[float, float]]:
+                   samples: int) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[str, str]]]:
     """address -> (offset, bound) in seconds: worker clock minus client
     clock, from the sample with the shortest round trip (as NTP does). The
     worker read its clock somewhere inside [send, receive] of the client, so
-    the error of midpoint matching is at most half that round trip."""
+    the error of midpoint matching is at most half that round trip. Also
+    address -> (status, error) of the workers that did not answer a round:
+    they are asked nothing more, so a silent worker costs the timeout once."""
     best: dict[str, tuple[float, float]] = {}
+    silent: dict[str, tuple[str, str]] = {}
     for _ in range(samples):
-        answers = client.sync(_call_each, client, _worker_clock, addresses, timeout)
+        asked = [a for a in addresses if a not in silent]
+        if not asked:
+            break
+        answers = client.sync(_call_each, client, _worker_clock, asked, timeout)
         for address, (status, value, start, end) in answers.items():
+            if status == "no answer":
+                silent[address] = (status, str(value))
             if status != "ok":
                 continue
             half = (end - start) / 2
             if address not in best or half < best[address][1]:
                 best[address] = (value - (start + half), half)
-    return best
+    return best, silent
 
 
 def _shift(event: dict[str, Any], trace_pid: int, offset_us: float) -> dict[str, Any]:
@@ -405,8 +416,10 @@ def export_cluster_trace(client: Any, path: Union[str, os.PathLike[str]], *, tim
         raise ValueError("clock_samples must be >= 1")
 
     addresses = _worker_addresses(client, workers)
-    offsets = _clock_offsets(client, addresses, timeout, clock_samples)
-    answers = client.sync(_call_each, client, _worker_trace, addresses, timeout, max_events)
+    offsets, silent = _clock_offsets(client, addresses, timeout, clock_samples)
+    answers = client.sync(_call_each, client, _worker_trace, [a for a in addresses if a not in silent], timeout,
+                          max_events)
+    answers.update({address: (status, error, 0.0, 0.0) for address, (status, error) in silent.items()})
     merged: list[dict[str, Any]] = []
     listed: list[TraceWorker] = []
     for index, address in enumerate(addresses, start=1):

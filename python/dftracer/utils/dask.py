@@ -55,6 +55,7 @@ from ._cluster import (
 from ._defaults import peek_default_runtime, set_default_runtime
 from ._handle import _check_timeout
 from ._runtime import Runtime, _check_history, _check_pool_size
+from ._watchdog import MAX_SECONDS
 
 __all__ = [
     "ClusterProgress",
@@ -127,12 +128,13 @@ class DFTracerUtilsDaskWorkerPlugin(WorkerPlugin):
         _check_pool_size("threads", threads)
         _check_pool_size("io_threads", io_threads)
         _check_history(history)
-        if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, (int, float)) or shutdown_timeout < 0:
-            raise ValueError("shutdown_timeout must be a number of seconds >= 0")
+        if (isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, (int, float))
+                or not 0 <= shutdown_timeout < float("inf")):
+            raise ValueError(f"shutdown_timeout must be a finite number of seconds >= 0, got {shutdown_timeout!r}")
         if watchdog is not None and not isinstance(watchdog, Mapping):
             raise TypeError(f"watchdog must be a mapping of settings or None, got {type(watchdog).__name__}")
         settings = dict(watchdog or {})
-        unknown = sorted(set(settings) - set(_WATCHDOG_KEYS))
+        unknown = sorted(repr(k) for k in set(settings) - set(_WATCHDOG_KEYS))
         if unknown:
             raise ValueError(f"unknown watchdog settings {unknown}; known: {list(_WATCHDOG_KEYS)}")
         # Check the values here, at the call, not later on every worker.
@@ -140,8 +142,13 @@ class DFTracerUtilsDaskWorkerPlugin(WorkerPlugin):
             if key == "enabled":
                 if not isinstance(value, bool):
                     raise TypeError(f"watchdog['enabled'] must be a bool, got {type(value).__name__}")
-            elif value is None or _check_timeout(value) is None:
-                raise ValueError(f"watchdog[{key!r}] must be a finite number of seconds >= 0, got {value!r}")
+            elif value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"watchdog[{key!r}] must be a number of seconds, got {type(value).__name__}")
+            else:
+                checked = _check_timeout(value, f"watchdog[{key!r}]")
+                if checked is None or checked > MAX_SECONDS:
+                    raise ValueError(f"watchdog[{key!r}] must be a number of seconds from 0 to {MAX_SECONDS:g}, "
+                                     f"got {value!r}")
         if not isinstance(publish_watchdog, bool):
             raise TypeError(f"publish_watchdog must be a bool, got {type(publish_watchdog).__name__}")
         self.threads = threads
@@ -152,14 +159,23 @@ class DFTracerUtilsDaskWorkerPlugin(WorkerPlugin):
         self.publish_watchdog = publish_watchdog
 
     def setup(self, worker: Any) -> None:
+        if getattr(worker, _RUNTIME_ATTRIBUTE, None) is not None:
+            # Registering under the same name tears the old one down first:
+            # this is a second instance under another name.
+            raise RuntimeError("a DFTracerUtilsDaskWorkerPlugin is already registered on this worker under another "
+                               "name; a worker has one runtime (register again under the same name to replace it)")
         threads = self.threads or _worker_threads(worker)
         # getattr: plugins pickled by an older version lack the new fields.
         runtime = Runtime(threads=threads, io_threads=self.io_threads, history=getattr(self, "history", 1024))
-        settings = getattr(self, "watchdog", {})
-        if settings:
-            runtime.configure_watchdog(**settings)
-        if getattr(self, "publish_watchdog", False):
-            runtime.add_watchdog_callback(make_publisher(worker))
+        try:
+            settings = getattr(self, "watchdog", {})
+            if settings:
+                runtime.configure_watchdog(**settings)
+            if getattr(self, "publish_watchdog", False):
+                runtime.add_watchdog_callback(make_publisher(worker))
+        except BaseException:
+            runtime.shutdown(wait=False)
+            raise
         previous = peek_default_runtime()
         set_default_runtime(runtime)
         setattr(worker, _RUNTIME_ATTRIBUTE, runtime)
@@ -181,9 +197,15 @@ class DFTracerUtilsDaskWorkerPlugin(WorkerPlugin):
 
 
 async def _shutdown_bounded(runtime: Runtime, timeout: float) -> None:
-    """Cancel queued work, wait up to `timeout` for running tasks, then report
-    whatever is still running and return; the event loop never blocks."""
-    waiter = asyncio.get_running_loop().run_in_executor(None, runtime.shutdown, True, True)
+    """Stop intake, wait up to `timeout` for the queued and running tasks,
+    then report whatever is still running and return; the event loop never
+    blocks. Queued tasks run rather than being cancelled: Dask tasks sent to
+    the executor wait for them, and a cancelled one stays pending forever."""
+    try:
+        waiter = asyncio.get_running_loop().run_in_executor(None, runtime.shutdown, True, False)
+    except RuntimeError:  # interpreter exit: no new threads; the exit drain waits instead
+        runtime.shutdown(wait=False)
+        return
     try:
         await asyncio.wait_for(asyncio.shield(waiter), timeout)
     except asyncio.TimeoutError:
