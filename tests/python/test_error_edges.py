@@ -161,3 +161,27 @@ def test_bad_arguments_name_themselves(rt):
 def test_a_timeout_beyond_any_float_means_no_timeout(rt):
     rt.wait_all(timeout=2**2000)  # an OverflowError before
     assert rt.submit(abs, -3).get(timeout=2**2000) == 3
+
+
+def test_an_object_whose_call_is_async_runs_as_a_coroutine_task(rt):
+    class Doubler:
+        async def __call__(self, x):
+            return 2 * x
+
+    assert rt.submit(Doubler(), 4).get(timeout=GENEROUS) == 8
+    assert isinstance(rt.submit(Doubler).get(timeout=GENEROUS), Doubler)  # a class still just runs
+
+
+def test_wait_all_flags_must_be_bools(rt):
+    with pytest.raises(TypeError, match="raise_on_error and progress must be bools"):
+        rt.wait_all(progress="no")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs mkfifo()")
+def test_a_fifo_named_like_a_trace_is_not_opened(rt, tmp_path):
+    from dftracer.utils import traces
+
+    os.mkfifo(tmp_path / "pipe.pfw")
+    (tmp_path / "real.pfw").write_text('{"name":"read","ph":1,"ts":1,"dur":1,"pid":1,"tid":1}\n')
+    assert [os.path.basename(f) for f in traces.trace_files([tmp_path])] == ["real.pfw"]
+    assert len(traces.read_traces(tmp_path, runtime=rt).events) == 1

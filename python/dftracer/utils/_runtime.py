@@ -69,7 +69,13 @@ def _is_async_function(fn: Any) -> bool:
     the full check on every submit."""
     if type(fn) is types.FunctionType and not fn.__dict__:
         return bool(fn.__code__.co_flags & inspect.CO_COROUTINE)
-    return inspect.iscoroutinefunction(fn)
+    if inspect.iscoroutinefunction(fn):
+        return True
+    # An object whose __call__ is an ``async def`` (a class is not one:
+    # calling it makes an instance). Looked up only for such objects.
+    if isinstance(fn, (types.FunctionType, types.MethodType, types.BuiltinFunctionType, type)):
+        return False
+    return inspect.iscoroutinefunction(inspect.getattr_static(type(fn), "__call__", None))
 
 
 def _check_name(name: Any) -> Optional[str]:
@@ -325,6 +331,9 @@ class Runtime:
         ``progress=True`` draws a live bar (done / total, failures, rate) on
         stderr while waiting: tqdm's when installed, a plain line otherwise.
         """
+        if not isinstance(raise_on_error, bool) or not isinstance(progress, bool):
+            raise TypeError(f"raise_on_error and progress must be bools, got {type(raise_on_error).__name__} and "
+                            f"{type(progress).__name__}")
         timeout = _check_timeout(timeout)
         if self._coroutines.on_loop_thread():  # no bar there: it would wait for the caller
             finished = wait_all_from_loop(self._core, self._coroutines, timeout)

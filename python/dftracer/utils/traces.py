@@ -114,15 +114,16 @@ class TraceSet:
 
 
 def trace_files(sources: Iterable[PathLike]) -> list[str]:
-    """Files named in ``sources`` plus the ``.pfw``/``.pfw.gz`` files under
-    each directory among them (recursively, sorted). Raises
+    """Files named in ``sources`` plus the regular ``.pfw``/``.pfw.gz`` files
+    under each directory among them (recursively, sorted). Raises
     ``FileNotFoundError`` for a source that does not exist."""
     out: list[str] = []
     for source in sources:
         path = os.fspath(source)
         if os.path.isdir(path):
+            # Regular files only: opening a FIFO named like a trace would block.
             found = [os.path.join(root, name) for root, _, names in os.walk(path) for name in names
-                     if name.endswith(TRACE_SUFFIXES)]
+                     if name.endswith(TRACE_SUFFIXES) and os.path.isfile(os.path.join(root, name))]
             out.extend(sorted(found))
         elif os.path.exists(path):
             out.append(path)
