@@ -54,6 +54,13 @@ std::string describe(PyObject* exception) {
     }
     Py_ssize_t size = 0;
     const char* data = PyUnicode_AsUTF8AndSize(text, &size);
+    PyObject* escaped = nullptr;
+    if (data == nullptr) {  // not UTF-8 (a lone surrogate): keep the text, escaped
+        PyErr_Clear();
+        escaped = PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace");
+        char* raw = nullptr;
+        if (escaped != nullptr && PyBytes_AsStringAndSize(escaped, &raw, &size) == 0) data = raw;
+    }
     if (data != nullptr && size > 0) {
         const std::size_t total = out.size() + 2 + static_cast<std::size_t>(size);
         out += ": ";
@@ -61,6 +68,7 @@ std::string describe(PyObject* exception) {
         out.append(data, std::min(static_cast<std::size_t>(size), max_error_text));
         out = cap_text(std::move(out), max_error_text, total);
     }
+    Py_XDECREF(escaped);
     Py_DECREF(text);
     PyErr_Clear();
     return out;

@@ -185,3 +185,13 @@ def test_a_fifo_named_like_a_trace_is_not_opened(rt, tmp_path):
     (tmp_path / "real.pfw").write_text('{"name":"read","ph":1,"ts":1,"dur":1,"pid":1,"tid":1}\n')
     assert [os.path.basename(f) for f in traces.trace_files([tmp_path])] == ["real.pfw"]
     assert len(traces.read_traces(tmp_path, runtime=rt).events) == 1
+
+
+def test_an_error_message_with_a_lone_surrogate_keeps_its_text_escaped(rt):
+    def bad():
+        raise ValueError("bad \ud800 x")
+
+    rt.submit(bad)
+    rt.wait_all()
+    errors = rt.get_progress()["errors"]
+    assert [e["error"] for e in errors] == ["ValueError: bad \\ud800 x"]

@@ -131,7 +131,10 @@ public:
     /// task, so a task must not call wait_all() while another task waits for
     /// it (for example a child whose parent is blocked in get() on it, when
     /// the child was stolen by another worker): that waits forever. Each
-    /// queued task it runs meanwhile nests on the caller's stack.
+    /// queued task it runs meanwhile nests on the caller's stack. A task whose
+    /// timeout passed (or that fail_task() failed) counts as finished although
+    /// its body may still run: wait_all() does not wait for that body
+    /// (shutdown() and the destructor do, as they join the workers).
     void wait_all();
     /// As wait_all(), giving up after `timeout`; true if everything finished.
     bool wait_all_for(std::chrono::nanoseconds timeout);
