@@ -11,7 +11,8 @@
 // blocked on is not unrelated work (running it is what ends that wait), so a
 // blocked worker lists the queued task it cannot claim here while it waits,
 // and a deep waiter of the task's pool takes the listed tasks of its pool.
-// Each such run nests one level per wait in the chain, as children do.
+// A listed task need not be on the helper's own chain of waits, so these
+// runs are bounded too: up to 64 nested tasks (run_loop.cpp).
 //
 // Protocol (one lock, so no wake-up is lost): note() lists a queued task
 // and wakes the helpers of its pool; a helper join()s, then looks (take(),
@@ -31,6 +32,8 @@
 // records whose owner and pool are its own, compared as pointers (a
 // record's owner is never dereferenced here: it may be gone).
 #pragma once
+
+#include <pthread.h>
 
 #include <algorithm>
 #include <mutex>
@@ -55,11 +58,9 @@ public:
     };
 
     /// The process's board (never destroyed: workers may use it while the
-    /// process exits).
-    static awaited_board& instance() {
-        static auto* board = new awaited_board;
-        return *board;
-    }
+    /// process exits). A child forked while a thread held the board's lock
+    /// gets a fresh board (the parent's is left behind, locked).
+    static awaited_board& instance() { return *current(); }
 
     /// Lists rec if it is queued and not listed yet, and wakes the helpers
     /// of its pool. Does nothing when out of memory (the wait then goes on as
@@ -135,6 +136,15 @@ public:
     }
 
 private:
+    static awaited_board*& current() {
+        static awaited_board* board = [] {
+            ::pthread_atfork([] { current()->lock_.lock(); }, [] { current()->lock_.unlock(); },
+                             [] { current() = new awaited_board; });
+            return new awaited_board;
+        }();
+        return board;
+    }
+
     void unlist(record& rec) noexcept {
         bool found = false;
         {

@@ -19,6 +19,11 @@ namespace {
 /// depend on): unrelated queued work is left to other workers, so deep
 /// nesting cannot exhaust the stack (or Python's recursion limit).
 constexpr int max_unrelated_help_depth = 8;
+/// Nesting depth up to which a deep waiter still runs tasks that a worker
+/// elsewhere is blocked on (awaited_board.hpp). Such a task need not be on
+/// this worker's own chain of waits, so without a bound the depth would grow
+/// with the number of blocked threads in the process.
+constexpr int max_awaited_help_depth = 64;
 /// Rounds of cpu_relax() (~25 ns each on x86) a thread outside the pools
 /// watches its target before it parks: a short task finishes within
 /// microseconds, and a sleep and wake-up cost tens of microseconds on some
@@ -134,8 +139,8 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
         } else if (!w->queue.pop_own_child(j)) {
             j = 0;
             // Deep: besides its own children, only what a worker elsewhere
-            // is blocked on (awaited_board.hpp).
-            if (run_listed(*w)) continue;
+            // is blocked on (awaited_board.hpp), up to a bound.
+            if (thread_context::get().depth < max_awaited_help_depth && run_listed(*w)) continue;
         }
         if (j == 0) {
             on_idle(*w);
@@ -179,14 +184,18 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
             // It would not run unrelated work if woken: it must not absorb
             // wake-ups meant for idle workers. A task of its pool listed as
             // awaited wakes it.
-            const awaited_board::helper self{wake_ref{&p.sleep, static_cast<std::size_t>(w->index), nullptr}, this,
-                                             p.kind};
-            auto& board = awaited_board::instance();
-            const bool joined = board.join(self);
-            if (!board.has_listed(this, p.kind)) {
+            if (thread_context::get().depth >= max_awaited_help_depth) {
                 p.sleep.park_unannounced(static_cast<std::size_t>(w->index), deadline);
+            } else {
+                const awaited_board::helper self{wake_ref{&p.sleep, static_cast<std::size_t>(w->index), nullptr}, this,
+                                                 p.kind};
+                auto& board = awaited_board::instance();
+                const bool joined = board.join(self);
+                if (!board.has_listed(this, p.kind)) {
+                    p.sleep.park_unannounced(static_cast<std::size_t>(w->index), deadline);
+                }
+                if (joined) board.leave(self);
             }
-            if (joined) board.leave(self);
         }
         w->waiting_in.store(outer_waiting_in, std::memory_order_relaxed);
         w->waiting_for.store(outer_waiting, std::memory_order_release);
@@ -370,7 +379,8 @@ bool scheduler::run_listed(worker& w) {
 
 bool scheduler::wait_group(group_state& group, const clock::time_point* deadline) {
     const record* current = thread_context::get().current;
-    if (deadline == nullptr && current != nullptr && current->group == &group && !group.idle()) {
+    // (A task failed or timed out no longer counts in its group: it may wait.)
+    if (deadline == nullptr && current != nullptr && current->group == &group && !current->done() && !group.idle()) {
         throw std::logic_error("a task cannot wait for the group it belongs to");
     }
     group_target target{group};
