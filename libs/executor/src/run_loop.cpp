@@ -123,7 +123,11 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
     if (policy == wait_policy::outside) return wait_outside(target, deadline);
     pool& p = *w->home;
     const bool main = policy == wait_policy::worker_main;
-    const bool shallow = main || thread_context::get().depth < max_unrelated_help_depth;
+    const int depth = thread_context::get().depth;
+    const bool shallow = main || depth < max_unrelated_help_depth;
+    // Deep: besides its own children, only what a worker elsewhere is
+    // blocked on (awaited_board.hpp), up to a bound.
+    const bool takes_listed = !shallow && depth < max_awaited_help_depth;
     bool watching = false;  // the main loop's worker is its pool's slot watcher (idle_sleep())
     auto leave = [&](bool reached) {
         if (watching) p.sleep.stop_watching();
@@ -138,9 +142,7 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
             if (!w->queue.pop_own(j) && !try_steal(*w, j, true)) j = 0;
         } else if (!w->queue.pop_own_child(j)) {
             j = 0;
-            // Deep: besides its own children, only what a worker elsewhere
-            // is blocked on (awaited_board.hpp), up to a bound.
-            if (thread_context::get().depth < max_awaited_help_depth && run_listed(*w)) continue;
+            if (takes_listed && run_listed(*w)) continue;
         }
         if (j == 0) {
             on_idle(*w);
@@ -182,20 +184,8 @@ bool scheduler::run_until(Target& target, wait_policy policy, worker* w, const c
             }
         } else if (!target.done()) {
             // It would not run unrelated work if woken: it must not absorb
-            // wake-ups meant for idle workers. A task of its pool listed as
-            // awaited wakes it.
-            if (thread_context::get().depth >= max_awaited_help_depth) {
-                p.sleep.park_unannounced(static_cast<std::size_t>(w->index), deadline);
-            } else {
-                const awaited_board::helper self{wake_ref{&p.sleep, static_cast<std::size_t>(w->index), nullptr}, this,
-                                                 p.kind};
-                auto& board = awaited_board::instance();
-                const bool joined = board.join(self);
-                if (!board.has_listed(this, p.kind)) {
-                    p.sleep.park_unannounced(static_cast<std::size_t>(w->index), deadline);
-                }
-                if (joined) board.leave(self);
-            }
+            // wake-ups meant for idle workers.
+            park_deep(*w, takes_listed, deadline);
         }
         w->waiting_in.store(outer_waiting_in, std::memory_order_relaxed);
         w->waiting_for.store(outer_waiting, std::memory_order_release);
@@ -367,6 +357,22 @@ bool scheduler::wait(record& rec, const clock::time_point* deadline) {
     // waiters may run it.
     awaited_board::instance().note(rec);
     return run_until(target, wait_policy::helping, w, deadline);
+}
+
+void scheduler::park_deep(worker& w, bool takes_listed, const clock::time_point* deadline) {
+    pool& p = *w.home;
+    const auto index = static_cast<std::size_t>(w.index);
+    if (!takes_listed) {
+        p.sleep.park_unannounced(index, deadline);
+        return;
+    }
+    // A task of its pool listed as awaited wakes it (the board's protocol:
+    // join, look, park, leave).
+    const awaited_board::helper self{wake_ref{&p.sleep, index, nullptr}, this, p.kind};
+    auto& board = awaited_board::instance();
+    const bool joined = board.join(self);
+    if (!board.has_listed(this, p.kind)) p.sleep.park_unannounced(index, deadline);
+    if (joined) board.leave(self);
 }
 
 bool scheduler::run_listed(worker& w) {

@@ -305,6 +305,10 @@ private:
     /// (awaited_board.hpp). True if it found one (someone may have claimed
     /// it first).
     bool run_listed(worker& w);
+    /// Parks a waiting worker nested too deep to run unrelated work, until
+    /// woken by what it waits for or, with `takes_listed`, by a task of its
+    /// pool listed on the awaited board.
+    void park_deep(worker& w, bool takes_listed, const clock::time_point* deadline);
 
     // ---- queues and wake-ups
     /// Queues j; returns whether it went into the caller's own-job slot.

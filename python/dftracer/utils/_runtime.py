@@ -521,8 +521,8 @@ class Runtime:
         queued tasks still run.
         ``wait=True`` blocks until the workers finish (Ctrl-C interrupts that
         wait; the shutdown goes on in the background), except inside one of the
-        runtime's own tasks (coroutine tasks included), where it returns at
-        once (the work finishes in the background). Coroutines still pending
+        runtime's own tasks (coroutine tasks included) or a watchdog callback,
+        where it returns at once (the work finishes in the background). Coroutines still pending
         on the runtime's event loop once the tasks are done (one whose
         timeout passed, or asyncio tasks they spawned) are cancelled:
         ``asyncio.CancelledError`` is thrown into them and shutdown waits for
@@ -531,16 +531,15 @@ class Runtime:
             raise TypeError(f"wait and cancel_pending must be bools, got {type(wait).__name__} and "
                             f"{type(cancel_pending).__name__}")
         drain = not cancel_pending
+        self._core.shutdown(drain, False)  # intake stops; never blocks
         if cancel_pending:
-            # Intake stops first, so no coroutine starts unseen; then none
-            # is left holding the wait below (a suspended one holds no
-            # worker, and nothing else would end it).
-            self._core.shutdown(False, False)
+            # After intake stopped, so no coroutine starts unseen: none is
+            # left holding the wait below (a suspended one holds no worker,
+            # and nothing else would end it).
             self._coroutines.cancel_all()
         if wait and not self._in_own_task():
             # Waited for as wait_all() waits, so Ctrl-C interrupts it (the
             # shutdown then goes on in the background; call again to wait).
-            self._core.shutdown(drain, False)
             self._core.wait_all(None)
             self._core.shutdown(drain)  # joins the workers, idle by now
             self._stop_watchdog()
@@ -550,12 +549,11 @@ class Runtime:
                 helper.join()
             return
         # Called from one of the runtime's own tasks (which cannot wait for
-        # itself), or asked not to wait: stop intake now, and let a helper
-        # thread wait for the work before stopping the watchdog and the event
+        # itself), or asked not to wait: intake stopped above; a helper
+        # thread waits for the work before stopping the watchdog and the event
         # loop that in-flight coroutines still need. The helper is not a
         # daemon: interpreter exit waits for it instead of freezing it
         # half-way through native code.
-        self._core.shutdown(drain, False)
         with self._watchdog_lock:
             if self._shutdown_helper is None:
                 self._shutdown_helper = threading.Thread(target=self._finish_shutdown, args=(drain,),
